@@ -1,0 +1,28 @@
+# `make demo` and `make test` do all set-up on first use: a venv with the pinned stack.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.cs360-installed
+export CS360_HOME ?= $(CURDIR)/.cs360
+export DAGSTER_HOME ?= $(CS360_HOME)/dagster
+
+.PHONY: demo test dev benchmark clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cs360 demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+dev: $(STAMP)
+	$(BIN)/python -c "from cs360.settings import resolve_home; resolve_home()"  # writes dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf $(CS360_HOME)

@@ -1,0 +1,105 @@
+"""The `cs360` console script (contract section 1)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cs360.settings import load_dotenv, resolve_home
+
+STAGES = ("ingest", "transform", "sync", "all")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", help="state folder (env CS360_HOME, default ./.cs360)")
+
+    parser = argparse.ArgumentParser(prog="cs360", description="Customer-success data platform.", parents=[common])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    world = commands.add_parser("world", parents=[common], help="write a synthetic customer world")
+    world.add_argument("--size", default="S", choices=["XS", "S", "M", "L"])
+    world.add_argument("--seed", type=int, default=42)
+    world.add_argument("--out", type=Path, required=True)
+
+    sandbox = commands.add_parser("sandbox", parents=[common], help="serve the vendor API doubles for a world")
+    sandbox.add_argument("--world", type=Path, required=True)
+    sandbox.add_argument("--salesforce-port", type=int, default=8443)
+    sandbox.add_argument("--hubspot-port", type=int, default=8444)
+
+    demo = commands.add_parser("demo", parents=[common], help="world → sandbox → the Dagster job, with a summary")
+    demo.add_argument("--size", default="S", choices=["XS", "S", "M", "L"])
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--world", type=Path)
+
+    run = commands.add_parser("run", parents=[common], help="run stages against the configured endpoints")
+    run.add_argument("stage", nargs="?", default="all", choices=STAGES)
+
+    sync = commands.add_parser("sync", parents=[common], help="reverse ETL only")
+    sync.add_argument("--target", choices=["salesforce", "hubspot"])
+    sync.add_argument("--dry-run", action="store_true", help="print the planned changes, write nothing")
+    sync.add_argument("--full-resync", action="store_true", help="send every row, ignoring the diff state")
+
+    commands.add_parser("status", parents=[common], help="last runs, freshness, sync state")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    home = resolve_home(args.home)
+    load_dotenv(home)
+    return COMMANDS[args.command](args, home)
+
+
+def _world(args, home) -> int:
+    from sandbox.world.generator import generate_world
+
+    meta = generate_world(args.out, size=args.size, seed=args.seed, progress=print)
+    print(f"world {meta['size']} (seed {meta['seed']}, as of {meta['as_of']}) written to {args.out}")
+    return 0
+
+
+def _sandbox(args, home) -> int:
+    from sandbox.doubles.server import serve_forever
+
+    serve_forever(args.world, home.sandbox_dir, ports={"salesforce": args.salesforce_port, "hubspot": args.hubspot_port})
+    return 0
+
+
+def _demo(args, home) -> int:
+    from cs360.demo import run_demo
+
+    return run_demo(home, size=args.size, seed=args.seed, world=args.world)
+
+
+def _run(args, home) -> int:
+    from cs360.runner import run_stage
+
+    stage = run_stage(home, args.stage)
+    for step in stage.failed_steps():
+        print(f"failed step: {step}", file=sys.stderr)
+    print(f"{stage.job_name}: {'succeeded' if stage.success else 'FAILED'}")
+    return 0 if stage.success else 1
+
+
+def _sync(args, home) -> int:
+    from reverse_etl.sync import DESTINATIONS, sync_destination
+
+    targets = [args.target] if args.target else list(DESTINATIONS)
+    runs = [sync_destination(home, target, dry_run=args.dry_run) for target in targets]
+    return 0 if all(run.failed == 0 for run in runs) else 1
+
+
+def _status(args, home) -> int:
+    from cs360.status import print_status
+
+    print_status(home)
+    return 0
+
+
+COMMANDS = {"world": _world, "sandbox": _sandbox, "demo": _demo, "run": _run, "sync": _sync, "status": _status}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""`cs360 demo`: a world, the vendor sandbox serving it, and the Dagster job over both."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from cs360 import report
+from cs360.runner import run_stage
+from cs360.settings import Home
+from sandbox.doubles.server import Sandbox
+from sandbox.world.format import read_meta
+from sandbox.world.generator import generate_world
+
+
+def prepare_world(home: Home, size: str, seed: int, world: Path | None) -> Path:
+    if world:
+        read_meta(world)  # fail early with a clear message if it is not a world
+        return world
+    wanted = {"size": size, "seed": seed}
+    target = home.demo_world
+    if target.exists():
+        meta = read_meta(target)
+        if {"size": meta["size"], "seed": meta["seed"]} == wanted:
+            return target
+        shutil.rmtree(target)
+    print(f"writing a size {size} world (seed {seed}) to {target}")
+    generate_world(target, size=size, seed=seed, progress=lambda line: print(f"  {line}"))
+    return target
+
+
+def reset_if_new_world(home: Home, world: Path) -> None:
+    """A warehouse holds one world: switching worlds starts from an empty warehouse."""
+    marker = home.root / "demo" / "loaded_world.json"
+    current = json.dumps({"world": str(world.resolve()), **read_meta(world)}, sort_keys=True)
+    if marker.exists() and marker.read_text() != current:
+        print("a different world than last time: starting from an empty warehouse")
+        home.warehouse.unlink(missing_ok=True)
+        shutil.rmtree(home.dlt_dir, ignore_errors=True)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(current)
+
+
+def run_demo(home: Home, size: str = "S", seed: int = 42, world: Path | None = None) -> int:
+    world_dir = prepare_world(home, size, seed, world)
+    reset_if_new_world(home, world_dir)
+    started = time.monotonic()
+    with Sandbox(world_dir, home.sandbox_dir) as sandbox:
+        os.environ.update(sandbox.env)
+        print(f"sandbox up: Salesforce {sandbox.env['SALESFORCE_INSTANCE_URL']}, "
+              f"HubSpot {sandbox.env['HUBSPOT_BASE_URL']}")
+        stage = run_stage(home, "all")
+    print_summary(home, stage, time.monotonic() - started)
+    return 0 if stage.success and not _sync_failures(home) else 1
+
+
+def _sync_failures(home: Home) -> int:
+    with report.warehouse(home) as con:
+        return sum(run["failed"] for run in report.last_sync_runs(con))
+
+
+def print_summary(home: Home, stage, seconds: float) -> None:
+    print()
+    print(f"job {stage.job_name}: {'succeeded' if stage.success else 'FAILED'} in {seconds:.1f} s")
+    for step in stage.failed_steps():
+        print(f"  failed step: {step}")
+    if home.warehouse.exists():
+        with report.warehouse(home) as con:
+            print("rows per source table:")
+            for table, count in report.raw_row_counts(con).items():
+                print(f"  {table:<32} {count:>10,}")
+            bands = report.band_counts(con)
+            print(f"accounts scored: {sum(bands.values())}  "
+                  + "  ".join(f"{band}: {n}" for band, n in bands.items()))
+            for run in report.last_sync_runs(con):
+                print(f"CRM {run['destination']}: {run['succeeded']} records updated, {run['failed']} failed, "
+                      f"{run['api_calls']} API calls")
+    print(f"warehouse: {home.warehouse}")
+    print(f"explore it: DAGSTER_HOME={home.dagster_home} CS360_HOME={home.root} "
+          f".venv/bin/dagster dev   (from the repository root; or `make dev`)")

@@ -1,0 +1,64 @@
+"""Read-only questions to the warehouse, for the demo summary and `cs360 status`."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import duckdb
+
+from cs360.settings import Home
+
+RAW_DATASETS = ("raw_product", "raw_salesforce", "raw_hubspot", "raw_zendesk", "raw_freshdesk",
+                "raw_surveys", "raw_training")
+
+
+@contextmanager
+def warehouse(home: Home):
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _tables(con, schema: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]).fetchall()]
+
+
+def raw_row_counts(con) -> dict[str, int]:
+    counts = {}
+    for dataset in RAW_DATASETS:
+        for table in _tables(con, dataset):
+            if not table.startswith("_dlt"):
+                counts[f"{dataset}.{table}"] = con.execute(f'select count(*) from {dataset}."{table}"').fetchone()[0]
+    return counts
+
+
+def source_freshness(con) -> dict[str, str | None]:
+    """Last successful load per raw dataset, from dlt's own `_dlt_loads`."""
+    fresh = {}
+    for dataset in RAW_DATASETS:
+        if "_dlt_loads" in _tables(con, dataset):
+            fresh[dataset] = str(con.execute(
+                f"select max(inserted_at) from {dataset}._dlt_loads where status = 0").fetchone()[0])
+    return fresh
+
+
+def band_counts(con) -> dict[str, int]:
+    if "health_score_current" not in _tables(con, "marts"):
+        return {}
+    return dict(con.execute(
+        "select health_band, count(*) from marts.health_score_current group by 1 order by 1").fetchall())
+
+
+def last_sync_runs(con) -> list[dict]:
+    if "sync_runs" not in _tables(con, "reverse_etl"):
+        return []
+    frame = con.execute("""
+        select destination, finished_at, planned, sent, succeeded, failed, api_calls, dry_run
+        from reverse_etl.sync_runs
+        qualify row_number() over (partition by destination order by finished_at desc) = 1
+        order by destination
+    """).df()
+    return frame.to_dict("records")

@@ -1,0 +1,75 @@
+"""Contract section 2: each source's settings, read from the environment at run time.
+
+A source whose variables are absent raises `SourceNotConfigured` with one line naming the
+variables to set. Secret fields are excluded from `repr` so they never reach a log.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+HUBSPOT_PUBLIC_API = "https://api.hubapi.com"
+
+
+class SourceNotConfigured(RuntimeError):
+    """The environment does not name this source's endpoint; it is skipped, not failed."""
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+@dataclass(frozen=True)
+class ProductSettings:
+    db_url: str = field(repr=False)  # may embed a password
+    events_path: str | None
+
+
+@dataclass(frozen=True)
+class SalesforceSettings:
+    instance_url: str | None = None
+    access_token: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    security_token: str | None = field(default=None, repr=False)
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class HubSpotSettings:
+    base_url: str
+    access_token: str = field(repr=False)
+
+
+def product_settings() -> ProductSettings:
+    db_url = _env("PRODUCT_DB_URL")
+    if not db_url:
+        raise SourceNotConfigured("product: PRODUCT_DB_URL is not set, skipping the product source")
+    return ProductSettings(db_url=db_url, events_path=_env("PRODUCT_EVENTS_PATH"))
+
+
+def salesforce_settings() -> SalesforceSettings:
+    if _env("SALESFORCE_INSTANCE_URL") and _env("SALESFORCE_ACCESS_TOKEN"):
+        return SalesforceSettings(
+            instance_url=_env("SALESFORCE_INSTANCE_URL"), access_token=_env("SALESFORCE_ACCESS_TOKEN")
+        )
+    if _env("SALESFORCE_USERNAME") and _env("SALESFORCE_PASSWORD"):
+        return SalesforceSettings(
+            username=_env("SALESFORCE_USERNAME"),
+            password=_env("SALESFORCE_PASSWORD"),
+            security_token=_env("SALESFORCE_SECURITY_TOKEN"),
+            domain=_env("SALESFORCE_DOMAIN"),
+        )
+    raise SourceNotConfigured(
+        "salesforce: set SALESFORCE_INSTANCE_URL and SALESFORCE_ACCESS_TOKEN "
+        "(or SALESFORCE_USERNAME and SALESFORCE_PASSWORD), skipping Salesforce"
+    )
+
+
+def hubspot_settings() -> HubSpotSettings:
+    token = _env("HUBSPOT_ACCESS_TOKEN")
+    if not token:
+        raise SourceNotConfigured("hubspot: HUBSPOT_ACCESS_TOKEN is not set, skipping HubSpot")
+    return HubSpotSettings(base_url=(_env("HUBSPOT_BASE_URL") or HUBSPOT_PUBLIC_API).rstrip("/"), access_token=token)

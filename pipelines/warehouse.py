@@ -1,0 +1,35 @@
+"""The one place that knows how a source lands in the warehouse: a dlt pipeline per source,
+writing dataset `raw_<source>` into `<home>/warehouse.duckdb`, state under `<home>/dlt`."""
+
+from __future__ import annotations
+
+import dlt
+from dlt.common.pipeline import LoadInfo
+
+from cs360.settings import Home
+
+
+def raw_dataset(source_name: str) -> str:
+    return f"raw_{source_name}"
+
+
+def warehouse_pipeline(source_name: str, home: Home) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=f"cs360_{source_name}",
+        destination=dlt.destinations.duckdb(str(home.warehouse)),
+        dataset_name=raw_dataset(source_name),
+        pipelines_dir=str(home.dlt_dir),
+    )
+
+
+def rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Rows per table written by the pipeline's last normalize step."""
+    trace = pipeline.last_trace
+    if not trace or not trace.last_normalize_info:
+        return {}
+    counts = trace.last_normalize_info.row_counts
+    return {table: n for table, n in counts.items() if not table.startswith("_dlt")}
+
+
+def describe(info: LoadInfo) -> str:
+    return f"{info.pipeline.pipeline_name}: {len(info.loads_ids)} load(s) into {info.dataset_name}"

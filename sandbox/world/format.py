@@ -1,0 +1,65 @@
+"""The world format of contract section 4: which files a world has and their columns.
+
+Only the sandbox reads a world. Worlds written by other generators with exactly these
+files and columns must work too, so readers go through this module and never assume
+anything the contract does not say (extra columns are ignored, empty cells are None).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+WORLD_TABLES: dict[str, list[str]] = {
+    "accounts": ["account_id", "name", "domain", "industry", "employees", "country", "crm", "csm_email", "created_at"],
+    "contracts": ["contract_id", "account_id", "start_date", "end_date", "mrr", "seats", "plan", "renewed"],
+    "contacts": ["contact_id", "account_id", "email", "first_name", "last_name", "title"],
+    "tenants": ["tenant_id", "account_id", "name", "signup_email", "created_at"],
+    "product_users": ["user_id", "tenant_id", "email", "role", "created_at"],
+    "tickets": ["ticket_id", "system", "requester_email", "subject", "priority", "status", "created_at",
+                "first_response_at", "solved_at", "csat"],
+    "survey_invitations": ["invitation_id", "email", "survey", "sent_at"],
+    "survey_responses": ["response_id", "invitation_id", "email", "score", "comment", "responded_at"],
+    "courses": ["course_id", "title", "kind"],
+    "enrollments": ["enrollment_id", "course_id", "email", "registered_at", "attended_at", "completed_at"],
+}
+EVENT_COLUMNS = ["event_id", "tenant_id", "user_id", "event_type", "feature", "occurred_at"]
+META_KEYS = ["as_of", "seed", "size", "generator"]
+EVENTS_DIR = "events"
+
+
+class WorldFormatError(ValueError):
+    """A world folder does not follow contract section 4."""
+
+
+def read_meta(world_dir: Path) -> dict:
+    path = Path(world_dir) / "meta.json"
+    if not path.exists():
+        raise WorldFormatError(f"{path} is missing: not a world folder")
+    meta = json.loads(path.read_text())
+    missing = [k for k in META_KEYS if k not in meta]
+    if missing:
+        raise WorldFormatError(f"{path} lacks {', '.join(missing)}")
+    return meta
+
+
+def read_table(world_dir: Path, name: str) -> pd.DataFrame:
+    """One world CSV as strings; empty cells become None; only the contract's columns."""
+    path = Path(world_dir) / f"{name}.csv"
+    if not path.exists():
+        raise WorldFormatError(f"{path} is missing")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in WORLD_TABLES[name] if c not in frame.columns]
+    if missing:
+        raise WorldFormatError(f"{path} lacks columns {', '.join(missing)}")
+    frame = frame[WORLD_TABLES[name]]
+    return frame.astype(object).where(frame != "", None)
+
+
+def event_files(world_dir: Path) -> list[Path]:
+    files = sorted((Path(world_dir) / EVENTS_DIR).glob("*.parquet"))
+    if not files:
+        raise WorldFormatError(f"{Path(world_dir) / EVENTS_DIR} has no parquet files")
+    return files

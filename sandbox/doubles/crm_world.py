@@ -1,0 +1,139 @@
+"""What a CRM can know about a world: accounts, their contacts and contracts, churn.
+
+Both CRM doubles seed from this view, so Salesforce and HubSpot tell the same story
+(docs/architecture.md, "How the CRMs hold a world"). Timestamps the world does not carry
+(when a contract record was created, when an account's type changed) are derived
+deterministically and never later than the world's `as_of` day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+from sandbox.doubles.common import parse_day, parse_instant, stable_int
+from sandbox.world.format import read_meta, read_table
+
+
+@dataclass
+class Contract:
+    contract_id: str
+    account_id: str
+    start: date
+    end: date
+    mrr: float | None
+    seats: int | None
+    plan: str | None
+    renewed: bool | None  # None while open
+
+    @property
+    def term_months(self) -> int:
+        return max(1, round((self.end - self.start).days / 30.4375))
+
+    @property
+    def total_value(self) -> float | None:
+        return None if self.mrr is None else round(self.mrr * self.term_months, 2)
+
+
+@dataclass
+class Contact:
+    contact_id: str
+    account_id: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    title: str | None
+
+
+@dataclass
+class Account:
+    account_id: str
+    name: str | None
+    domain: str | None
+    industry: str | None
+    employees: int | None
+    country: str | None
+    crm: str
+    csm_email: str | None
+    created_at: datetime
+    contracts: list[Contract] = field(default_factory=list)  # by start date
+    contacts: list[Contact] = field(default_factory=list)
+
+    @property
+    def churned(self) -> bool:
+        """Churn = the last contract ended with renewed = false (contract section 4)."""
+        return bool(self.contracts) and self.contracts[-1].renewed is False
+
+    @property
+    def churn_date(self) -> date | None:
+        return self.contracts[-1].end if self.churned else None
+
+
+@dataclass
+class CrmWorld:
+    as_of: date
+    accounts: list[Account]
+
+    @property
+    def as_of_end(self) -> datetime:
+        """Last millisecond of `as_of` (the world includes that whole day)."""
+        return datetime.combine(self.as_of, time(23, 59, 59, 999000), tzinfo=timezone.utc)
+
+    def in_crm(self, crm: str) -> list[Account]:
+        return [a for a in self.accounts if a.crm == crm]
+
+    def clip(self, moment: datetime) -> datetime:
+        return min(moment, self.as_of_end)
+
+    def stamp(self, day: date, *key: object) -> datetime:
+        """A working-hours time on `day`, stable per key, never after as_of."""
+        minutes = 8 * 60 + stable_int("time", *key) % (10 * 60)
+        moment = datetime.combine(day, time(), tzinfo=timezone.utc) + timedelta(minutes=minutes)
+        return self.clip(moment)
+
+    def contract_ended(self, contract: Contract) -> bool:
+        return contract.end <= self.as_of
+
+
+def _number(value: str | None, kind=float):
+    if value is None:
+        return None
+    try:
+        return kind(float(value)) if kind is int else kind(value)
+    except ValueError:
+        return None
+
+
+def load_crm_world(world_dir: Path) -> CrmWorld:
+    meta = read_meta(world_dir)
+    as_of = parse_day(str(meta["as_of"]))
+    accounts: dict[str, Account] = {}
+    for row in read_table(world_dir, "accounts").to_dict("records"):
+        accounts[row["account_id"]] = Account(
+            account_id=row["account_id"], name=row["name"], domain=row["domain"],
+            industry=row["industry"], employees=_number(row["employees"], int),
+            country=row["country"], crm=(row["crm"] or "").strip().lower(),
+            csm_email=row["csm_email"], created_at=parse_instant(row["created_at"]) or
+            datetime.combine(as_of, time(), tzinfo=timezone.utc),
+        )
+    for row in read_table(world_dir, "contracts").to_dict("records"):
+        account = accounts.get(row["account_id"])
+        if account is None:
+            continue
+        renewed = (row["renewed"] or "").strip().lower()
+        account.contracts.append(Contract(
+            contract_id=row["contract_id"], account_id=row["account_id"],
+            start=parse_day(row["start_date"]), end=parse_day(row["end_date"]),
+            mrr=_number(row["mrr"]), seats=_number(row["seats"], int), plan=row["plan"],
+            renewed={"true": True, "false": False}.get(renewed),
+        ))
+    for row in read_table(world_dir, "contacts").to_dict("records"):
+        account = accounts.get(row["account_id"])
+        if account is not None:
+            account.contacts.append(Contact(**{k: row[k] for k in (
+                "contact_id", "account_id", "email", "first_name", "last_name", "title")}))
+    for account in accounts.values():
+        account.contracts.sort(key=lambda c: (c.start, c.end, c.contract_id))
+    ordered = sorted(accounts.values(), key=lambda a: (a.created_at, a.account_id))
+    return CrmWorld(as_of=as_of, accounts=ordered)

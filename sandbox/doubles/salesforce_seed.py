@@ -1,0 +1,104 @@
+"""Turn a world into Salesforce records (docs/architecture.md, "How the CRMs hold a world").
+
+Account (AccountNumber = account_id, Type Customer / Former Customer, OwnerId -> User of
+the CSM), Contact, one Contract per world contract (Activated / Expired), one Closed Won
+Opportunity per contract (New Business, then Renewal) and a Closed Lost Renewal when the
+last contract was not renewed. Records are JSON-ready dicts keyed by 18-char Id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+from sandbox.doubles.common import person_name, stable_int
+from sandbox.doubles.crm_world import CrmWorld
+from sandbox.doubles.salesforce_schema import CS_FIELDS, IdFactory, sf_date, sf_datetime
+
+FALLBACK_OWNER = "integration.user@example.invalid"  # owner of accounts without a CSM
+
+
+def seed_salesforce(world: CrmWorld) -> dict[str, dict[str, dict]]:
+    ids = IdFactory()
+    records: dict[str, dict[str, dict]] = {n: {} for n in ("User", "Account", "Contact", "Contract", "Opportunity")}
+    accounts = world.in_crm("salesforce")
+
+    def stamps(created: datetime, modified: datetime | None = None) -> dict:
+        created = world.clip(created)
+        return {"CreatedDate": sf_datetime(created),
+                "SystemModstamp": sf_datetime(max(created, world.clip(modified or created))),
+                "IsDeleted": False}
+
+    # Users: one per CSM, active since their first account.
+    users: dict[str, str] = {}
+    for account in accounts:
+        email = (account.csm_email or FALLBACK_OWNER).lower()
+        if email in users:
+            continue
+        uid = ids.make("005", email)
+        users[email] = uid
+        first, last = person_name(email)
+        records["User"][uid] = {"Id": uid, "Email": email, "Name": f"{first} {last}".strip(),
+                                "IsActive": True, "SystemModstamp": sf_datetime(world.clip(account.created_at))}
+
+    contract_no = 100
+    for account in accounts:
+        aid = ids.make("001", account.account_id)
+        churn = account.churn_date
+        records["Account"][aid] = {
+            "Id": aid, "Name": account.name, "AccountNumber": account.account_id,
+            "Website": f"https://{account.domain}" if account.domain else None,
+            "Industry": account.industry, "NumberOfEmployees": account.employees,
+            "BillingCountry": account.country,
+            "Type": "Former Customer" if account.churned else "Customer",
+            "OwnerId": users[(account.csm_email or FALLBACK_OWNER).lower()],
+            **stamps(account.created_at, world.stamp(churn, account.account_id) if churn else None),
+            **{f.name: None for f in CS_FIELDS},
+        }
+        for contact in account.contacts:
+            cid = ids.make("003", contact.contact_id)
+            created = account.created_at + timedelta(days=stable_int("contact", contact.contact_id) % 30)
+            records["Contact"][cid] = {
+                "Id": cid, "AccountId": aid, "Email": contact.email,
+                "FirstName": contact.first_name, "LastName": contact.last_name or "[not provided]",
+                "Title": contact.title, **stamps(created),
+            }
+        for n, contract in enumerate(account.contracts):
+            kid = ids.make("800", contract.contract_id)
+            created = max(account.created_at, world.stamp(contract.start, contract.contract_id))
+            ended = world.contract_ended(contract)
+            records["Contract"][kid] = {
+                "Id": kid, "AccountId": aid, "ContractNumber": f"{contract_no:08d}",
+                "StartDate": sf_date(contract.start), "EndDate": sf_date(contract.end),
+                "Status": "Expired" if ended else "Activated",
+                "ContractTerm": contract.term_months, "MRR__c": contract.mrr,
+                "Seats__c": float(contract.seats) if contract.seats is not None else None,
+                "Plan__c": contract.plan,
+                **stamps(created, world.stamp(contract.end, contract.contract_id, "end") if ended else None),
+            }
+            contract_no += 1
+            kind = "New Business" if n == 0 else "Renewal"
+            oid = ids.make("006", contract.contract_id)
+            opened = max(account.created_at, _day_start(contract.start) - timedelta(days=30))
+            records["Opportunity"][oid] = {
+                "Id": oid, "AccountId": aid, "Name": f"{account.name} - {kind} {contract.start:%Y-%m}",
+                "Type": kind, "StageName": "Closed Won", "CloseDate": sf_date(contract.start),
+                "Amount": contract.total_value, "IsClosed": True, "IsWon": True,
+                **stamps(world.stamp(opened.date(), contract.contract_id, "opp"),
+                         world.stamp(contract.start, contract.contract_id, "won")),
+            }
+        if account.churned:
+            last = account.contracts[-1]
+            oid = ids.make("006", last.contract_id, "lost")
+            opened = max(_day_start(last.start), _day_start(last.end) - timedelta(days=60))
+            records["Opportunity"][oid] = {
+                "Id": oid, "AccountId": aid, "Name": f"{account.name} - Renewal {last.end:%Y-%m}",
+                "Type": "Renewal", "StageName": "Closed Lost", "CloseDate": sf_date(last.end),
+                "Amount": last.total_value, "IsClosed": True, "IsWon": False,
+                **stamps(world.stamp(opened.date(), last.contract_id, "lost"),
+                         world.stamp(last.end, last.contract_id, "lost-closed")),
+            }
+    return records
+
+
+def _day_start(day) -> datetime:
+    return datetime.combine(day, time(), tzinfo=timezone.utc)

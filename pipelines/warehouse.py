@@ -14,6 +14,9 @@ def raw_dataset(source_name: str) -> str:
 
 
 def warehouse_pipeline(source_name: str, home: Home) -> dlt.Pipeline:
+    # Arrow tables (product tables, event files) get `_dlt_load_id` like JSON rows do, so
+    # every raw row can be traced to the load that wrote it.
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     return dlt.pipeline(
         pipeline_name=f"cs360_{source_name}",
         destination=dlt.destinations.duckdb(str(home.warehouse)),

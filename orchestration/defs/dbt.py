@@ -12,6 +12,8 @@ from orchestration.automation import DUCKDB_WRITER_POOL
 from orchestration.translator import Cs360DbtTranslator
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+# The dbt beside this interpreter, so a venv works without being activated.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 _PROJECT_FILES = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")
 
 
@@ -24,7 +26,7 @@ def ensure_manifest(project: DbtProject) -> Path:
     manifest = Path(project.manifest_path)
     if not manifest.exists() or manifest.stat().st_mtime < _newest_project_file():
         subprocess.run(
-            [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet",
+            [DBT_EXECUTABLE, "parse", "--quiet",
              "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
              "--target-path", str(manifest.parent)],
             check=True,
@@ -50,4 +52,4 @@ def dbt_model_assets(home: Home) -> tuple[AssetsDefinition, DbtCliResource]:
     def cs360_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         yield from dbt.cli(["build"], context=context).stream()
 
-    return cs360_dbt_models, DbtCliResource(project_dir=project)
+    return cs360_dbt_models, DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)

@@ -1,0 +1,44 @@
+{#
+  Keys used by identity matching. Both sides of a match go through the same macro.
+#}
+
+{# 'https://www.Acme.com:443/about' -> 'acme.com'; also accepts bare domains and e-mail domains. #}
+{% macro normalize_domain(column) -%}
+    nullif(
+        regexp_replace(
+            split_part(split_part(split_part(
+                regexp_replace(lower(trim({{ column }})), '^[a-z][a-z0-9+.-]*://', ''),
+            '/', 1), '?', 1), ':', 1),
+            '^www\.', ''
+        ),
+        ''
+    )
+{%- endmacro %}
+
+{# The domain of an e-mail address, normalized like an account domain. #}
+{% macro email_domain(column) -%}
+    {{ normalize_domain("split_part(" ~ column ~ ", '@', 2)") }}
+{%- endmacro %}
+
+{#
+  'Acme Corporation' and 'ACME Corp.' -> 'acme'; 'Globex K.K.' -> 'globex'.
+  Lower-case, drop dots (so 'k.k.' becomes 'kk'), drop legal-form words, then keep only
+  letters and digits (any script, so Japanese names survive). Empty results become NULL
+  so they never match each other.
+#}
+{% macro normalize_company_name(column) -%}
+    nullif(
+        regexp_replace(
+            regexp_replace(
+                regexp_replace(
+                    regexp_replace(lower(trim({{ column }})), '[.]', '', 'g'),
+                    '株式会社|有限会社|合同会社', ' ', 'g'
+                ),
+                '\b(inc|incorporated|corp|corporation|co|company|ltd|limited|llc|plc|gmbh|ag|sa|kk|bv|nv)\b',
+                ' ', 'g'
+            ),
+            '[^\p{L}\p{N}]', '', 'g'
+        ),
+        ''
+    )
+{%- endmacro %}

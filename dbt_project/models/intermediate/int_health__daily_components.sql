@@ -1,0 +1,299 @@
+{{ config(materialized='table') }}
+
+-- One row per account and day: the point-in-time inputs of the health score.
+-- The row for day D uses only events that occurred on or before D (UTC) and the
+-- contract covering D. Everything is set-based: daily usage once, then window frames
+-- over a dense per-account calendar.
+
+{%- set window_days = var('usage_window_days') %}
+{%- set history_days = var('score_history_days') %}
+{#- the first scored day needs two full usage windows before it (current + previous) #}
+{%- set lookback_days = history_days - 1 + 2 * window_days - 1 %}
+
+with world as (
+    select as_of_date as world_date
+    from {{ ref('int_calendar__as_of_date') }}
+),
+
+lifecycle_rules as (
+    select
+        max(days) filter (where lifecycle_stage = 'onboarding') as onboarding_days,
+        max(days) filter (where lifecycle_stage = 'renewal') as renewal_days
+    from {{ ref('lifecycle_rules') }}
+),
+
+contracts as (
+    select * from {{ ref('int_crm__contracts') }}
+),
+
+matched_tenants as (
+    select
+        tenant_id,
+        account_id,
+        -- a tenant without a creation time is taken to have always existed
+        coalesce(cast(tenant_created_at as date), cast('-infinity' as date)) as tenant_created_on
+    from {{ ref('int_identity__tenant_accounts') }}
+    where account_id is not null
+),
+
+daily_usage as (
+    select * from {{ ref('int_product__account_daily_usage') }}
+),
+
+account_firsts as (
+    select
+        account_id,
+        min(first_contract_start) as first_contract_start,
+        min(first_tenant_on) as first_tenant_on,
+        min(first_activity_on) as first_activity_on
+    from (
+        select account_id, start_date as first_contract_start, null as first_tenant_on, null as first_activity_on
+        from contracts
+        union all
+        select account_id, null, tenant_created_on, null
+        from matched_tenants
+        union all
+        select account_id, null, null, activity_date
+        from daily_usage
+    ) as firsts
+    group by account_id
+),
+
+-- each account gets a dense calendar from its first contract / tenant / activity (but no
+-- earlier than the look-back the scored history needs) up to the world's today
+account_bounds as (
+    select
+        account_firsts.account_id,
+        account_firsts.first_contract_start,
+        account_firsts.first_tenant_on,
+        greatest(
+            least(
+                account_firsts.first_contract_start,
+                account_firsts.first_tenant_on,
+                account_firsts.first_activity_on
+            ),
+            {{ add_days('world.world_date', -lookback_days) }}
+        ) as spine_start,
+        world.world_date as spine_end
+    from account_firsts
+    cross join world
+),
+
+account_days as (
+    select
+        account_id,
+        cast(unnest(generate_series(spine_start, spine_end, interval 1 day)) as date) as as_of_date
+    from account_bounds
+    where spine_start <= spine_end
+),
+
+-- distinct users and features over the window, point-in-time and set-based:
+-- an item (user or feature) counts on day D when it was active on a day in
+-- (D - window, D], i.e. when D lies in the union of [d, d + window) over its active days d.
+-- That union is a set of disjoint runs: a run starts on an active day with no active day
+-- in the window before it, and ends (exclusive) one window after an active day with no
+-- active day in the window after it. A running sum of +1 per run start and -1 per run end
+-- is the distinct count on every day, and a run end never depends on days after D.
+account_events as (
+    select
+        matched_tenants.account_id,
+        events.user_id,
+        events.feature_name,
+        cast(events.occurred_at as date) as active_on
+    from {{ ref('stg_product__events') }} as events
+    inner join matched_tenants
+        on events.tenant_id = matched_tenants.tenant_id
+    cross join world
+    where cast(events.occurred_at as date) <= world.world_date
+),
+
+active_items as (
+    select distinct account_id, 'user' as item_kind, user_id as item, active_on
+    from account_events
+    where user_id is not null
+    union all
+    select distinct account_id, 'feature' as item_kind, feature_name as item, active_on
+    from account_events
+    where feature_name is not null
+),
+
+item_days as (
+    select
+        account_id,
+        item_kind,
+        active_on,
+        lag(active_on) over item_history as previous_active_on,
+        lead(active_on) over item_history as next_active_on
+    from active_items
+    window item_history as (partition by account_id, item_kind, item order by active_on)
+),
+
+run_changes as (
+    select account_id, item_kind, active_on as changes_on, 1 as change
+    from item_days
+    where previous_active_on is null
+        or {{ dbt.datediff('previous_active_on', 'active_on', 'day') }} >= {{ window_days }}
+    union all
+    select account_id, item_kind, {{ add_days('active_on', window_days) }} as changes_on, -1 as change
+    from item_days
+    where next_active_on is null
+        or {{ dbt.datediff('active_on', 'next_active_on', 'day') }} >= {{ window_days }}
+),
+
+daily_changes as (
+    select
+        run_changes.account_id,
+        -- changes from before the calendar starts are carried into its first day
+        greatest(run_changes.changes_on, account_bounds.spine_start) as as_of_date,
+        sum(change) filter (where item_kind = 'user') as user_change,
+        sum(change) filter (where item_kind = 'feature') as feature_change
+    from run_changes
+    inner join account_bounds
+        on run_changes.account_id = account_bounds.account_id
+    where run_changes.changes_on <= account_bounds.spine_end
+    group by all
+),
+
+rolling_usage as (
+    select
+        account_days.account_id,
+        account_days.as_of_date,
+        cast(sum(coalesce(daily_usage.logins, 0)) over (
+            partition by account_days.account_id
+            order by account_days.as_of_date
+            range between interval {{ window_days - 1 }} days preceding and current row
+        ) as bigint) as logins_30d,
+        cast(coalesce(sum(coalesce(daily_usage.logins, 0)) over (
+            partition by account_days.account_id
+            order by account_days.as_of_date
+            range between interval {{ 2 * window_days - 1 }} days preceding
+                and interval {{ window_days }} days preceding
+        ), 0) as bigint) as logins_prev_30d,
+        cast(sum(coalesce(daily_changes.user_change, 0)) over running_total as bigint) as active_users_30d,
+        cast(sum(coalesce(daily_changes.feature_change, 0)) over running_total as bigint) as features_used_30d
+    from account_days
+    left join daily_usage
+        on account_days.account_id = daily_usage.account_id
+        and account_days.as_of_date = daily_usage.activity_date
+    left join daily_changes
+        on account_days.account_id = daily_changes.account_id
+        and account_days.as_of_date = daily_changes.as_of_date
+    window running_total as (
+        partition by account_days.account_id
+        order by account_days.as_of_date
+        rows between unbounded preceding and current row
+    )
+),
+
+-- the product's feature catalogue as known on each day: features seen in any tenant
+feature_first_seen as (
+    select feature_name, min(cast(occurred_at as date)) as first_seen_on
+    from {{ ref('stg_product__events') }}
+    where feature_name is not null
+    group by feature_name
+),
+
+features_available as (
+    select
+        calendar.as_of_date,
+        count(feature_first_seen.feature_name) as features_available
+    from (select distinct as_of_date from account_days) as calendar
+    left join feature_first_seen
+        on feature_first_seen.first_seen_on <= calendar.as_of_date
+    group by calendar.as_of_date
+),
+
+-- the contract covering the day; with overlapping terms the latest start wins
+covering_contracts as (
+    select
+        account_days.account_id,
+        account_days.as_of_date,
+        contracts.contract_id,
+        contracts.start_date as contract_start_date,
+        contracts.end_date as contract_end_date,
+        contracts.mrr,
+        contracts.seats,
+        contracts.plan
+    from account_days
+    inner join contracts
+        on account_days.account_id = contracts.account_id
+        and contracts.start_date <= account_days.as_of_date
+        and (contracts.end_date is null or account_days.as_of_date < contracts.end_date)
+    qualify row_number() over (
+        partition by account_days.account_id, account_days.as_of_date
+        order by contracts.start_date desc, contracts.contract_id desc
+    ) = 1
+),
+
+measures as (
+    select
+        account_days.account_id,
+        account_days.as_of_date,
+        account_bounds.first_contract_start,
+        covering_contracts.contract_id,
+        covering_contracts.contract_start_date,
+        covering_contracts.contract_end_date,
+        covering_contracts.mrr,
+        covering_contracts.seats,
+        covering_contracts.plan,
+        case
+            when covering_contracts.contract_id is null then null
+            when account_days.as_of_date
+                < {{ add_days('account_bounds.first_contract_start', 'lifecycle_rules.onboarding_days') }}
+                then 'onboarding'
+            when {{ dbt.datediff('account_days.as_of_date', 'covering_contracts.contract_end_date', 'day') }}
+                <= lifecycle_rules.renewal_days
+                then 'renewal'
+            else 'adoption'
+        end as lifecycle_stage,
+        -- usage only means something once a matched tenant exists; before that (or
+        -- without any tenant) the usage columns are NULL, not zero
+        coalesce(account_days.as_of_date >= account_bounds.first_tenant_on, false) as has_product_data,
+        rolling_usage.active_users_30d,
+        rolling_usage.logins_30d,
+        rolling_usage.logins_prev_30d,
+        rolling_usage.features_used_30d,
+        features_available.features_available
+    from account_days
+    inner join account_bounds
+        on account_days.account_id = account_bounds.account_id
+    inner join rolling_usage
+        on account_days.account_id = rolling_usage.account_id
+        and account_days.as_of_date = rolling_usage.as_of_date
+    inner join features_available
+        on account_days.as_of_date = features_available.as_of_date
+    left join covering_contracts
+        on account_days.account_id = covering_contracts.account_id
+        and account_days.as_of_date = covering_contracts.as_of_date
+    cross join lifecycle_rules
+),
+
+product_measures as (
+    select
+        account_id,
+        as_of_date,
+        first_contract_start,
+        contract_id,
+        contract_start_date,
+        contract_end_date,
+        mrr,
+        seats,
+        plan,
+        lifecycle_stage,
+        has_product_data,
+        case when has_product_data then active_users_30d end as active_users_30d,
+        case when has_product_data then logins_30d end as logins_30d,
+        case when has_product_data then logins_prev_30d end as logins_prev_30d,
+        case when has_product_data then features_used_30d end as features_used_30d,
+        case when has_product_data then features_available end as features_available
+    from measures
+)
+
+select
+    *,
+    -- the raw values the score components are computed from; NULL = no data
+    active_users_30d / nullif(seats, 0) as utilization,
+    logins_30d / nullif(seats, 0) as logins_per_seat,
+    logins_30d / nullif(logins_prev_30d, 0) as logins_trend_ratio,
+    features_used_30d / nullif(features_available, 0) as breadth
+from product_measures

@@ -1,0 +1,19 @@
+-- The latest health score of every scored account, with the change over 30 days.
+
+with health_scores as (
+    select * from {{ ref('health_scores') }}
+),
+
+latest as (
+    select *
+    from health_scores
+    qualify row_number() over (partition by account_id order by as_of_date desc) = 1
+)
+
+select
+    latest.*,
+    round(latest.health_score - thirty_days_earlier.health_score, 1) as score_change_30d
+from latest
+left join health_scores as thirty_days_earlier
+    on latest.account_id = thirty_days_earlier.account_id
+    and thirty_days_earlier.as_of_date = {{ add_days('latest.as_of_date', -30) }}

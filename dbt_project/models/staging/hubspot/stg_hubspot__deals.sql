@@ -1,0 +1,27 @@
+with source as (
+    select * from {{ source('hubspot', 'deals') }}
+),
+
+renamed as (
+    select
+        {{ to_id('id') }} as hubspot_deal_id,
+        {{ to_id('company_id') }} as hubspot_company_id,
+        dealname as deal_name,
+        dealtype as deal_type,
+        dealstage as deal_stage,
+        pipeline,
+        {{ to_money('amount') }} as amount,
+        {{ to_utc_timestamp('closedate') }} as closed_at,
+        {{ to_date('contract_start_date') }} as contract_start_date,
+        {{ to_date('contract_end_date') }} as contract_end_date,
+        {{ to_money('mrr') }} as mrr,
+        {{ to_integer('seats') }} as seats,
+        plan,
+        {{ to_utc_timestamp('createdate') }} as created_at,
+        {{ to_utc_timestamp('hs_lastmodifieddate') }} as modified_at,
+        {{ to_flag('archived') }} as is_deleted,
+        _dlt_load_id as dlt_load_id
+    from source
+)
+
+select * from renamed

@@ -39,7 +39,14 @@ def unconfigured_sources() -> dict[str, str]:
     return skipped
 
 
-def run_stage(home: Home, stage: str, log: Callable[[str], None] = print, defs: Definitions | None = None) -> StageRun:
+def run_stage(
+    home: Home,
+    stage: str,
+    log: Callable[[str], None] = print,
+    defs: Definitions | None = None,
+    log_level: str = "INFO",
+) -> StageRun:
+    """Runs the stage's job in this process; `log_level` sets Dagster's console logger."""
     from orchestration.definitions import build_definitions
 
     defs = defs or build_definitions(home)
@@ -49,7 +56,12 @@ def run_stage(home: Home, stage: str, log: Callable[[str], None] = print, defs: 
         log(line)
     selection = [key for key in job.asset_layer.executable_asset_keys if not _belongs_to(key, skipped)]
     instance = DagsterInstance.get()
-    result = job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=selection)
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        asset_selection=selection,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
     return StageRun(job.name, result, sorted(skipped))
 
 

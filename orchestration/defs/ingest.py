@@ -29,6 +29,10 @@ def raw_source_assets(source: Callable[..., DltSource], settings: Callable[[], o
             run_settings = settings()
         except SourceNotConfigured as skipped:
             raise Failure(description=str(skipped), allow_retries=False) from None
-        yield from dlt.run(context=context, dlt_source=source(run_settings))
+        context.log.info(f"loading {definition_source.name} into raw_{definition_source.name}")
+        for result in dlt.run(context=context, dlt_source=source(run_settings)):
+            rows = result.metadata.get("rows_loaded")
+            context.log.info(f"{result.asset_key.to_user_string()}: {rows.value if rows else 0} rows loaded")
+            yield result
 
     return _raw_tables

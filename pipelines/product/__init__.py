@@ -16,7 +16,13 @@ from dlt.sources import DltResource
 from dlt.sources.sql_database import sql_table
 
 from pipelines.credentials import ProductSettings, product_settings
-from pipelines.product.event_files import EVENT_BATCH_ROWS, event_files, file_fingerprint, read_event_batches
+from pipelines.product.event_files import (
+    EVENT_BATCH_ROWS,
+    event_files,
+    file_fingerprint,
+    read_event_batches,
+    with_required_key,
+)
 
 PRODUCT_TABLES = {"tenants": "tenant_id", "users": "user_id"}
 
@@ -34,7 +40,8 @@ def _database_table(table: str, settings: ProductSettings | None) -> Iterator[pa
     source_table = sql_table(
         credentials=(settings or product_settings()).db_url, table=table, backend="pyarrow", chunk_size=50_000
     )
-    yield from source_table
+    for chunk in source_table:
+        yield with_required_key(chunk, PRODUCT_TABLES[table], f"product table {table}")
 
 
 def _events(settings: ProductSettings | None) -> Iterator[pa.Table]:
@@ -47,5 +54,6 @@ def _events(settings: ProductSettings | None) -> Iterator[pa.Table]:
         fingerprint = file_fingerprint(path)
         if loaded.get(str(path)) == fingerprint:
             continue
-        yield from read_event_batches(path, EVENT_BATCH_ROWS)
+        for batch in read_event_batches(path, EVENT_BATCH_ROWS):
+            yield with_required_key(batch, "event_id", str(path))
         loaded[str(path)] = fingerprint

@@ -36,3 +36,12 @@ def read_event_batches(path: Path, batch_rows: int) -> Iterator[pa.Table]:
             yield pa.Table.from_batches([batch])
     else:
         yield pa_json.read_json(path)
+
+
+def with_required_key(table: pa.Table, key: str, origin: str) -> pa.Table:
+    """Mark the primary key non-nullable, as dlt's schema has it; a null key is an error."""
+    nulls = table.column(key).null_count
+    if nulls:
+        raise ValueError(f"{origin}: {nulls} rows without {key}")
+    index = table.schema.get_field_index(key)
+    return table.cast(table.schema.set(index, table.schema.field(key).with_nullable(False)))

@@ -224,3 +224,10 @@ def test_health_drives_churn_in_s(s_world):
     scores = t["survey_responses"]["score"].astype(int)
     assert scores.min() <= 6 and scores.max() >= 9
     assert len(t["events"]) < 600_000
+
+
+def test_account_keys_and_domains_are_unique_even_when_names_repeat(s_world):
+    accounts = s_world["accounts"]
+    assert accounts["account_id"].is_unique
+    assert accounts["domain"].is_unique
+    assert accounts["name"].duplicated().sum() == 1  # seed 42 draws one repeated company name

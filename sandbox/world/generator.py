@@ -265,8 +265,11 @@ class _World:
         self.country = np.array([_COUNTRIES[i][0] for i in country_ix], dtype=object)
         self.japanese = self.country == "JP"
         self.tz = np.array([_COUNTRIES[i][3] for i in country_ix], dtype=np.float64)
-        self.domain = np.array([nm.lower().replace(" ", "") + _COUNTRIES[i][2]
-                                for nm, i in zip(self.name, country_ix)], dtype=object)
+        stem = pd.Series([nm.lower().replace(" ", "") for nm in self.name])
+        tld = pd.Series([_COUNTRIES[i][2] for i in country_ix])
+        # Two companies may share a name, never a domain: later ones get a number.
+        repeat = (stem + tld).groupby(stem + tld).cumcount()
+        self.domain = (stem + np.where(repeat > 0, (repeat + 1).astype(str), "") + tld).to_numpy(dtype=object)
         self.employees = np.clip(np.round(rng.lognormal(np.log(250), 1.3, n)), 10, 80_000).astype(np.int64)
         industry = rng.choice(_INDUSTRIES, n).astype(object)
         crm = np.where(rng.random(n) < 0.6, "salesforce", "hubspot").astype(object)

@@ -73,7 +73,7 @@ def print_summary(home: Home, stage, seconds: float) -> None:
             for table, count in report.raw_row_counts(con).items():
                 print(f"  {table:<32} {count:>10,}")
             bands = report.band_counts(con)
-            print(f"accounts scored: {sum(bands.values())}  "
+            print(f"accounts scored: {sum(bands.values())} of {report.customer_count(con)}  "
                   + "  ".join(f"{band}: {n}" for band, n in bands.items()))
             for run in report.last_sync_runs(con):
                 print(f"CRM {run['destination']}: {run['succeeded']} records updated, {run['failed']} failed, "

@@ -45,6 +45,12 @@ def source_freshness(con) -> dict[str, str | None]:
     return fresh
 
 
+def customer_count(con) -> int:
+    if "customer_360" not in _tables(con, "marts"):
+        return 0
+    return con.execute("select count(*) from marts.customer_360").fetchone()[0]
+
+
 def band_counts(con) -> dict[str, int]:
     if "health_score_current" not in _tables(con, "marts"):
         return {}

@@ -23,14 +23,24 @@ _QUIET_LIBRARIES = {
     "DAGSTER_DISABLE_TELEMETRY": "true",
 }
 
-DAGSTER_YAML = """\
-# Written by cs360. One DuckDB writer at a time: every step that writes the warehouse
-# claims a slot of the `duckdb_writer` pool.
+WRITTEN_BY_CS360 = "# Written by cs360"
+DAGSTER_YAML = WRITTEN_BY_CS360 + """ (edit freely: cs360 leaves a file without this line alone).
+# One DuckDB writer at a time: every step that writes the warehouse claims a slot of
+# the `duckdb_writer` pool.
 concurrency:
   pools:
     default_limit: 1
 telemetry:
   enabled: false
+"""
+# Run, event and schedule storage on PostgreSQL; the URL (with its password) stays in the
+# environment: dagster.yaml names the variable, never the value.
+POSTGRES_STORAGE_ENV = "CS360_DAGSTER_POSTGRES_URL"
+POSTGRES_STORAGE_YAML = f"""\
+storage:
+  postgres:
+    postgres_url:
+      env: {POSTGRES_STORAGE_ENV}
 """
 
 
@@ -82,11 +92,18 @@ def resolve_home(home: str | os.PathLike | None = None) -> Home:
     return resolved
 
 
+def dagster_yaml() -> str:
+    """Local SQLite storage by default; PostgreSQL when `CS360_DAGSTER_POSTGRES_URL` is set."""
+    return DAGSTER_YAML + (POSTGRES_STORAGE_YAML if os.environ.get(POSTGRES_STORAGE_ENV) else "")
+
+
 def _ensure_dagster_home(home: Home) -> None:
     home.dagster_home.mkdir(parents=True, exist_ok=True)
     config = home.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    if not config.exists() or config.read_text().startswith(WRITTEN_BY_CS360):
+        wanted = dagster_yaml()
+        if not config.exists() or config.read_text() != wanted:
+            config.write_text(wanted)
     os.environ.setdefault("DAGSTER_HOME", str(home.dagster_home))
 
 

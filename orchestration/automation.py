@@ -1,18 +1,38 @@
-"""Automation and concurrency policy in one place: the jobs, the schedule, the writer pool."""
+"""Automation, freshness and check policy in one place: jobs, schedules, windows, thresholds."""
 
 from __future__ import annotations
 
-from dagster import AssetSelection, ScheduleDefinition, define_asset_job
+from datetime import timedelta
+
+from dagster import AssetKey, AssetSelection, AutomationCondition, ScheduleDefinition, define_asset_job
 
 # DuckDB allows one writer process at a time: every step that writes the warehouse claims
 # this pool, whose limit is 1 (set in the instance's dagster.yaml by cs360).
 DUCKDB_WRITER_POOL = "duckdb_writer"
 
+# Sources CSMs need within the hour (NPS detractors, urgent tickets); the rest is daily.
+FREQUENT_SOURCES = ("zendesk", "freshdesk", "surveys")
+FRESHNESS_WINDOWS = {"frequent": timedelta(hours=2), "daily": timedelta(hours=26)}
+
+
+def freshness_window(source: str) -> timedelta:
+    return FRESHNESS_WINDOWS["frequent" if source in FREQUENT_SOURCES else "daily"]
+
+
+# Gates in front of the CRM sync (blocking checks on the sync's input).
+MIN_TENANTS_MATCHED_SHARE = 0.80  # below this, the identity bridge is broken, not the customers
+MAX_BAND_SHIFT_PSI = 0.50  # population stability index of bands vs 7 days before
+MIN_VALIDATION_AUC = 0.60  # a score that no longer ranks churners is not sent to CSMs
+
+# Downstream of the raw tables, assets follow their inputs: an hourly helpdesk load
+# refreshes the marts and the alerts without waiting for the daily run.
+DOWNSTREAM_AUTOMATION = AutomationCondition.eager()
+
 ingest_selection = AssetSelection.groups("ingest")
 transform_selection = AssetSelection.groups("transform")
 activate_selection = AssetSelection.groups("activate")
 
-full_refresh_job = define_asset_job(
+all_stages_job = define_asset_job(
     "cs360_all",
     selection=AssetSelection.all(),
     description="Ingest every source, rebuild the marts and the health score, sync the CRMs.",
@@ -22,16 +42,40 @@ STAGE_JOBS = {
     "ingest": define_asset_job("cs360_ingest", selection=ingest_selection, description="Land every source in raw_*."),
     "transform": define_asset_job("cs360_transform", selection=transform_selection, description="dbt build."),
     "sync": define_asset_job("cs360_sync", selection=activate_selection, description="Reverse ETL to the CRMs."),
-    "all": full_refresh_job,
+    "all": all_stages_job,
 }
+
+voice_of_customer_job = define_asset_job(
+    "cs360_voice_of_customer",
+    selection=AssetSelection.key_prefixes(*[[f"raw_{source}"] for source in FREQUENT_SOURCES]),
+    description="Helpdesk and survey ingestion; marts and alerts follow by automation.",
+)
+
+# Rebuilds the point-in-time score history from scratch (dbt --full-refresh), e.g. after
+# a scorecard change; see docs/operating.md.
+SCORE_HISTORY = AssetKey(["marts", "health_scores"])
+rebuild_score_history_job = define_asset_job(
+    "cs360_rebuild_score_history",
+    selection=AssetSelection.keys(SCORE_HISTORY).downstream(include_self=True) - activate_selection,
+    description="Full refresh of marts.health_scores and everything built on it (no CRM sync).",
+    config={"ops": {"cs360_dbt_models": {"config": {"full_refresh": True}}}},
+)
 
 daily_schedule = ScheduleDefinition(
     name="cs360_daily",
-    job=full_refresh_job,
+    job=all_stages_job,
     cron_schedule="0 5 * * *",
     execution_timezone="UTC",
     description="Every morning: yesterday's data in, scores out to the CRMs before CSMs start.",
 )
 
-JOBS = list(STAGE_JOBS.values())
-SCHEDULES = [daily_schedule]
+hourly_schedule = ScheduleDefinition(
+    name="cs360_hourly_voice_of_customer",
+    job=voice_of_customer_job,
+    cron_schedule="5 * * * *",
+    execution_timezone="UTC",
+    description="Hourly: tickets and NPS responses in, so detractor alerts reach CSMs within the hour.",
+)
+
+JOBS = [*STAGE_JOBS.values(), voice_of_customer_job, rebuild_score_history_job]
+SCHEDULES = [daily_schedule, hourly_schedule]

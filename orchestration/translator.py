@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetKey, AssetSpec
+from dagster import AssetKey, AssetSpec, AutomationCondition, FreshnessPolicy
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
+
+from orchestration.automation import DOWNSTREAM_AUTOMATION, freshness_window
 
 OWNER = "team:data-platform"
 
@@ -36,6 +38,7 @@ class Cs360DltTranslator(DagsterDltTranslator):
                 owners=[OWNER],
                 description=f"`{dataset}.{table}`, landed by dlt from {data.resource.source_name}.",
                 kinds={"dlt", "duckdb", data.resource.source_name},
+                freshness_policy=FreshnessPolicy.time_window(fail_window=freshness_window(data.resource.source_name)),
             )
         )
 
@@ -53,6 +56,9 @@ class Cs360DbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return [OWNER]
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> AutomationCondition | None:
+        return DOWNSTREAM_AUTOMATION
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         return dbt_resource_props.get("description") or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"

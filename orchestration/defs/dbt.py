@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetsDefinition
+from dagster import AssetExecutionContext, AssetsDefinition, Config
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from cs360.settings import Home
@@ -40,6 +40,10 @@ def _newest_project_file() -> float:
     return max(p.stat().st_mtime for p in files)
 
 
+class DbtBuildConfig(Config):
+    full_refresh: bool = False  # rebuild incremental models (the score history) from scratch
+
+
 def dbt_model_assets(home: Home) -> tuple[AssetsDefinition, DbtCliResource]:
     project = dbt_project(home)
 
@@ -49,7 +53,8 @@ def dbt_model_assets(home: Home) -> tuple[AssetsDefinition, DbtCliResource]:
         dagster_dbt_translator=Cs360DbtTranslator(),
         pool=DUCKDB_WRITER_POOL,
     )
-    def cs360_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+    def cs360_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+        args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+        yield from dbt.cli(args, context=context).stream()
 
     return cs360_dbt_models, DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)

@@ -2,12 +2,14 @@
 
 from collections.abc import Callable
 
-from dagster import AssetExecutionContext, AssetsDefinition, Failure
+import duckdb
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult
 from dagster_dlt import DagsterDltResource, dlt_assets
 from dlt.sources import DltSource
 
 from cs360.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
+from orchestration.checks import ROW_COUNT
 from orchestration.translator import Cs360DltTranslator
 from pipelines.credentials import SourceNotConfigured
 from pipelines.warehouse import warehouse_pipeline
@@ -30,9 +32,26 @@ def raw_source_assets(source: Callable[..., DltSource], settings: Callable[[], o
         except SourceNotConfigured as skipped:
             raise Failure(description=str(skipped), allow_retries=False) from None
         context.log.info(f"loading {definition_source.name} into raw_{definition_source.name}")
-        for result in dlt.run(context=context, dlt_source=source(run_settings)):
+        results = list(dlt.run(context=context, dlt_source=source(run_settings)))
+        totals = table_row_counts(home, [result.asset_key for result in results])
+        for result in results:
             rows = result.metadata.get("rows_loaded")
-            context.log.info(f"{result.asset_key.to_user_string()}: {rows.value if rows else 0} rows loaded")
-            yield result
+            total = totals.get(result.asset_key)
+            context.log.info(f"{result.asset_key.to_user_string()}: {rows.value if rows else 0} rows loaded, "
+                             f"{total} in the table")
+            yield MaterializeResult(asset_key=result.asset_key, metadata={**result.metadata, ROW_COUNT: total})
 
     return _raw_tables
+
+
+def table_row_counts(home: Home, keys: list[AssetKey]) -> dict[AssetKey, int]:
+    """Rows now in each raw table (`[dataset, table]` keys), for the row-count checks."""
+    counts = {}
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        existing = {tuple(row) for row in con.execute(
+            "select table_schema, table_name from information_schema.tables").fetchall()}
+        for key in keys:
+            schema, table = key.path
+            if (schema, table) in existing:
+                counts[key] = con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
+    return counts

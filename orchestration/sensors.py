@@ -1,0 +1,73 @@
+"""Monitoring: tell the team on the alert webhook when a run fails or a source goes stale."""
+
+import json
+import time
+from collections.abc import Sequence
+
+from dagster import (
+    AssetKey,
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    SensorEvaluationContext,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
+
+from orchestration import automation
+from orchestration.notify import post_to_webhook, webhook_configured
+
+
+@run_failure_sensor(
+    name="cs360_run_failure_to_webhook",
+    description="Posts every failed cs360 run, with its failed steps, to ALERT_WEBHOOK_URL.",
+    default_status=DefaultSensorStatus.RUNNING,
+)
+def run_failure_to_webhook(context: RunFailureSensorContext):
+    if not webhook_configured():
+        return SkipReason("ALERT_WEBHOOK_URL is not set")
+    post_to_webhook(failure_message(context))
+
+
+def failure_message(context: RunFailureSensorContext) -> str:
+    run = context.dagster_run
+    steps = sorted({event.step_key for event in context.get_step_failure_events() if event.step_key})
+    reason = context.failure_event.message or "run failed"
+    return (f":red_circle: cs360 run `{run.job_name}` ({run.run_id[:8]}) failed"
+            + (f" in step(s) {', '.join(steps)}" if steps else "") + f": {reason}")
+
+
+def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]]):
+    """Posts once per source when its newest raw load is older than its freshness window."""
+
+    @sensor(
+        name="cs360_stale_sources_to_webhook",
+        description="Posts to ALERT_WEBHOOK_URL when a source's raw tables are older than its freshness window.",
+        minimum_interval_seconds=600,
+        default_status=DefaultSensorStatus.RUNNING,
+    )
+    def _stale_sources(context: SensorEvaluationContext):
+        if not webhook_configured():
+            return SkipReason("ALERT_WEBHOOK_URL is not set")
+        reported = json.loads(context.cursor or "{}")  # source -> timestamp of the load reported stale
+        now = time.time()
+        messages = []
+        for source, keys in raw_keys_by_source.items():
+            loaded = [event.timestamp for key in keys
+                      if (event := context.instance.get_latest_materialization_event(key)) is not None]
+            if not loaded:
+                continue  # never loaded: nothing can be stale yet
+            newest = max(loaded)
+            window = automation.freshness_window(source)
+            if now - newest > window.total_seconds() and reported.get(source) != newest:
+                hours = (now - newest) / 3600
+                messages.append(f":warning: cs360 source `{source}` is stale: last load {hours:.1f} h ago "
+                                f"(expected within {window.total_seconds() / 3600:.0f} h)")
+                reported[source] = newest
+        for message in messages:
+            post_to_webhook(message)
+        context.update_cursor(json.dumps(reported))
+        if not messages:
+            return SkipReason("every source is fresh")
+
+    return _stale_sources

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -68,14 +69,16 @@ WORLD = {
 }
 
 
-def write_tiny_world(out: Path) -> Path:
+def write_tiny_world(out: Path, **tables: list[list[str]]) -> Path:
+    """The tiny world above; keyword arguments replace whole tables (other test modules
+    give it their own tickets, surveys or courses)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "meta.json").write_text(json.dumps({"as_of": "2026-03-04", "seed": 7, "size": "XS", "generator": "tests"}))
     for name, columns in WORLD_TABLES.items():
         with (out / f"{name}.csv").open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(columns)
-            writer.writerows(WORLD[name])
+            writer.writerows(tables.get(name, WORLD[name]))
     (out / "events").mkdir(exist_ok=True)
     events = [["V-1", "T-1", "U-1", "login", None, "2026-03-01T09:00:00Z"],
               ["V-2", "T-1", "U-2", "feature_used", "reports", "2026-03-02T10:00:00Z"]]
@@ -106,7 +109,7 @@ from simple_salesforce.exceptions import (  # noqa: E402
 
 from sandbox.doubles.salesforce import SalesforceDouble  # noqa: E402
 from sandbox.doubles.salesforce_schema import normalize_id, to18  # noqa: E402
-from sandbox.doubles.server import Sandbox  # noqa: E402
+from sandbox.doubles.server import SYSTEMS, Sandbox  # noqa: E402
 
 CS_FIELDS = ["CS_Health_Score__c", "CS_Health_Band__c", "CS_Health_Trend_30d__c", "CS_Health_Reasons__c",
              "CS_Lifecycle_Stage__c", "CS_Churn_Risk__c", "CS_Score_Updated_At__c"]
@@ -146,13 +149,23 @@ def update(sf, records, all_or_none=False):
 
 # --- sandbox ----------------------------------------------------------------------------
 
+ENV_KEYS = ["SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN", "HUBSPOT_BASE_URL", "HUBSPOT_ACCESS_TOKEN",
+            "ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN", "FRESHDESK_BASE_URL", "FRESHDESK_API_KEY",
+            "SURVEY_BASE_URL", "SURVEY_API_TOKEN", "LMS_BASE_URL", "LMS_API_TOKEN", "ALERT_WEBHOOK_URL",
+            "PRODUCT_DB_URL", "PRODUCT_EVENTS_PATH", "REQUESTS_CA_BUNDLE"]
+
+
 def test_env_points_at_the_doubles(sandbox, world):
     env = sandbox.env
-    assert set(env) == {"SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN", "HUBSPOT_BASE_URL",
-                        "HUBSPOT_ACCESS_TOKEN", "PRODUCT_DB_URL", "PRODUCT_EVENTS_PATH", "REQUESTS_CA_BUNDLE"}
+    assert list(env) == ENV_KEYS
     assert env["SALESFORCE_INSTANCE_URL"].startswith("https://127.0.0.1:")
-    assert env["HUBSPOT_BASE_URL"].startswith("http://127.0.0.1:")
-    assert env["SALESFORCE_ACCESS_TOKEN"] != env["HUBSPOT_ACCESS_TOKEN"]
+    for key in ("HUBSPOT_BASE_URL", "ZENDESK_BASE_URL", "FRESHDESK_BASE_URL", "SURVEY_BASE_URL", "LMS_BASE_URL"):
+        assert env[key].startswith("http://127.0.0.1:")
+    assert env["ALERT_WEBHOOK_URL"].startswith("http://127.0.0.1:") and "/services/" in env["ALERT_WEBHOOK_URL"]
+    secrets = [env[k] for k in ENV_KEYS if k.endswith(("_TOKEN", "_API_KEY"))]
+    assert len(set(secrets)) == len(secrets) == 6
+    ports = {urlparse(env[k]).port for k in ENV_KEYS if env[k].startswith("http")}
+    assert len(ports) == 7  # one server per system
     assert env["PRODUCT_DB_URL"] == f"sqlite:///{sandbox.state_dir / 'product.db'}"
     assert Path(env["PRODUCT_EVENTS_PATH"]) == world.resolve() / "events"
     ca = (sandbox.state_dir / "ca.pem").read_text()
@@ -638,16 +651,15 @@ def test_request_log_records_calls_without_secrets(hs, sf, sandbox):
 
 def test_serve_forever_prints_exports_and_stops_on_ctrl_c(world, tmp_path):
     code = ("import sys; from sandbox.doubles.server import serve_forever; "
-            "serve_forever(sys.argv[1], sys.argv[2], ports={'salesforce': 0, 'hubspot': 0})")
+            "serve_forever(sys.argv[1], sys.argv[2], ports={s: 0 for s in %r})" % (SYSTEMS,))
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen([sys.executable, "-c", code, str(world), str(tmp_path / "state")], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env={**os.environ, "PYTHONPATH": str(root)})
     try:
-        lines = [proc.stdout.readline().strip() for _ in range(7)]
+        lines = [proc.stdout.readline().strip() for _ in range(len(ENV_KEYS))]
         env = dict(line.removeprefix("export ").split("=", 1) for line in lines)
-        assert list(env) == ["SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN", "HUBSPOT_BASE_URL",
-                             "HUBSPOT_ACCESS_TOKEN", "PRODUCT_DB_URL", "PRODUCT_EVENTS_PATH", "REQUESTS_CA_BUNDLE"]
+        assert list(env) == ENV_KEYS
         reply = requests.get(env["HUBSPOT_BASE_URL"] + "/crm/v3/owners",
                              headers={"Authorization": f"Bearer {env['HUBSPOT_ACCESS_TOKEN']}"}, timeout=10)
         assert reply.status_code == 200 and len(reply.json()["results"]) == 1
@@ -662,8 +674,20 @@ def test_generated_world_is_served(tmp_path, monkeypatch):
 
     world = tmp_path / "world"
     generator.generate_world(world, size="XS", seed=42)
+    from sandbox.doubles.crm_world import kept_in_both
+
     accounts = read_table(world, "accounts")
+    both = accounts["account_id"].map(kept_in_both)
     with Sandbox(world, tmp_path / "state") as sb:
-        assert len(sb.salesforce.records("Account")) == int((accounts["crm"] == "salesforce").sum())
-        assert len(sb.hubspot.objects("companies")) == int((accounts["crm"] == "hubspot").sum())
+        # each CRM holds its own accounts plus copies of a deterministic tenth of the other's
+        assert len(sb.salesforce.records("Account")) == int((accounts["crm"] == "salesforce").sum()) + int(
+            (both & (accounts["crm"] == "hubspot")).sum())
+        assert len(sb.hubspot.objects("companies")) == int((accounts["crm"] == "hubspot").sum()) + int(
+            (both & (accounts["crm"] == "salesforce")).sum())
+        numbers = [r["AccountNumber"] for r in sb.salesforce.records("Account")]
+        customer_ids = [c["properties"]["customer_id"] for c in sb.hubspot.objects("companies")]
+        assert sorted(set(numbers) & set(customer_ids)) == sorted(accounts["account_id"][both])
+        # contracts live only in the account's own CRM: none is counted twice
         assert len(sb.salesforce.records("Contract")) + len(sb.hubspot.objects("deals")) >= len(read_table(world, "contracts"))
+        assert len(sb.salesforce.records("Contract")) == int(read_table(world, "contracts")["account_id"].isin(
+            accounts["account_id"][accounts["crm"] == "salesforce"]).sum())

@@ -1,18 +1,21 @@
 """A small WSGI toolkit shared by the vendor doubles.
 
 Each double is a `JsonApp`: werkzeug routing, one lock around every request (the doubles
-keep their state in plain dicts and are served by a threaded server), a bearer-token
-check, and a `RequestLog` entry per request so tests can see what the pipeline sent.
+keep their state in plain dicts and are served by a threaded server), an auth check on
+every request (bearer token unless the double says otherwise), the faults of a shared
+`FaultPlan`, and a `RequestLog` entry per request so tests can see what the pipeline sent.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import logging
 import threading
-from datetime import date, datetime, timedelta, timezone
+import time
+from datetime import date, datetime, time as day_time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,13 +23,17 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map
 from werkzeug.wrappers import Request, Response
 
+from sandbox.doubles.faults import DELAYS, Fault, FaultPlan, break_record
+from sandbox.world.format import read_meta
+
 
 class RequestLog:
     """Thread-safe list of the requests the doubles served.
 
-    Each entry: vendor, method, path, query (raw query string), body (parsed JSON or
-    None), status. Headers are never recorded, so tokens cannot leak into it. With a
-    `path`, entries are also appended to that file as JSON lines.
+    Each entry: vendor, method, path, query (raw query string), body (parsed JSON, CSV
+    text, or None for anything else: form and XML bodies may carry passwords), status, and
+    `faults` (the kinds injected) when a fault fired. Headers are never recorded, so tokens
+    cannot leak into it. With a `path`, entries are also appended to that file as JSON lines.
     """
 
     def __init__(self, path: Path | None = None):
@@ -103,20 +110,55 @@ def has_bearer(request: Request, token: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), token.encode())
 
 
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """(user, password) of an HTTP Basic Authorization header, or None."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        user, sep, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (user, password) if sep else None
+
+
+def same_secret(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def logged_body(request: Request) -> Any:
+    """What the request log keeps of a body: JSON parsed, CSV as text, nothing else."""
+    if request.mimetype == "application/json":
+        return json_body(request)
+    if request.mimetype == "text/csv":
+        return request.get_data(cache=True).decode("utf-8", "replace")
+    return None
+
+
 class JsonApp:
     """Base WSGI app: subclasses set `vendor`, build `self.url_map` (rules whose endpoint
-    is a method name) and implement `unauthorized()`; `public_endpoints` skip auth."""
+    is a method name) and implement `unauthorized()`; `public_endpoints` skip auth.
+
+    `faults` (a FaultPlan, usually the Sandbox's) is consulted on every request: delays
+    sleep outside the lock, `fault_response()` may answer instead of the endpoint, the
+    record-level kinds reach handlers through `request_faults(request)`, and malformed
+    faults rewrite one record of a JSON list response.
+    """
 
     vendor = "vendor"
     public_endpoints: frozenset[str] = frozenset()
 
-    def __init__(self, token: str, log: RequestLog | None = None):
+    def __init__(self, token: str, log: RequestLog | None = None, faults: FaultPlan | None = None):
         self.token = token
         self.log = log if log is not None else RequestLog()
+        self.faults = faults
         self.lock = threading.RLock()
         self.url_map = Map([])
 
     # hooks for subclasses
+    def authorized(self, request: Request) -> bool:
+        return has_bearer(request, self.token)
+
     def unauthorized(self, request: Request) -> Response:
         return json_response({"error": "unauthorized"}, 401)
 
@@ -126,9 +168,27 @@ class JsonApp:
     def method_not_allowed(self, request: Request) -> Response:
         return json_response({"error": "method not allowed"}, 405)
 
+    def rate_limited(self, request: Request, fault: Fault) -> Response:
+        return json_response({"error": "rate limit exceeded"}, 429, retry_after_header(fault))
+
+    def server_failure(self, request: Request, fault: Fault) -> Response:
+        return json_response({"error": "internal server error"}, fault.status or 500)
+
+    def fault_response(self, request: Request, fault: Fault) -> Response | None:
+        """The answer a fault gives instead of the endpoint; None when handlers deal with it."""
+        if fault.kind == "rate_limit":
+            return self.rate_limited(request, fault)
+        if fault.kind == "server_error":
+            return self.server_failure(request, fault)
+        return None
+
     def finish(self, request: Request, response: Response) -> Response:
         """Last touch on every response (e.g. Salesforce's limit header)."""
         return response
+
+    def logged_path(self, path: str) -> str:
+        """The path as the request log keeps it (a double whose URL holds a secret masks it)."""
+        return path
 
     def dispatch(self, request: Request) -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)
@@ -140,30 +200,63 @@ class JsonApp:
             return self.method_not_allowed(request)
         except HTTPException as exc:  # e.g. redirects for trailing slashes
             return exc.get_response(request.environ)
-        if endpoint not in self.public_endpoints and not has_bearer(request, self.token):
+        if endpoint not in self.public_endpoints and not self.authorized(request):
             return self.unauthorized(request)
         handler: Callable[..., Response] = getattr(self, endpoint)
         return handler(request, **args)
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        path, fired = request.path, []
+        if self.faults is not None:
+            fired = self.faults.fire(self.vendor, request.method, path)
+        environ["sandbox.faults"] = fired
+        delay = sum(f.seconds for f in fired if f.kind in DELAYS)
+        if delay:
+            time.sleep(delay)  # outside the lock: other clients are not held up
         with self.lock:
             try:
-                response = self.dispatch(request)
+                response = None
+                for fault in fired:  # a throttle or an outage answers instead of the endpoint
+                    response = self.fault_response(request, fault)
+                    if response is not None:
+                        break
+                if response is None:
+                    response = self.dispatch(request)
+                for fault in fired:
+                    if fault.kind == "malformed":
+                        _break_response(response, fault)
             except Exception as exc:  # a bug in a double must show up as a 500, not a hang
-                logging.getLogger(__name__).exception("%s double failed on %s", self.vendor, request.path)
+                logging.getLogger(__name__).exception("%s double failed on %s", self.vendor, path)
                 response = json_response({"error": "internal error in the double", "detail": repr(exc)}, 500)
             response = self.finish(request, response)
-        body = json_body(request) if request.mimetype == "application/json" else None
-        self.log.record({
-            "vendor": self.vendor,
-            "method": request.method,
-            "path": request.path,
-            "query": request.query_string.decode("latin-1"),
-            "body": body,
-            "status": response.status_code,
-        })
+        entry = {"vendor": self.vendor, "method": request.method, "path": self.logged_path(path),
+                 "query": request.query_string.decode("latin-1"), "body": logged_body(request),
+                 "status": response.status_code}
+        if fired:
+            entry["faults"] = [f.kind for f in fired]
+        self.log.record(entry)
         return response(environ, start_response)
+
+
+def request_faults(request: Request) -> list[Fault]:
+    """The faults that fired on this request (for handlers of record-level faults)."""
+    return request.environ.get("sandbox.faults", [])
+
+
+def retry_after_header(fault: Fault) -> dict:
+    if fault.retry_after is None:
+        return {}
+    seconds = fault.retry_after
+    return {"Retry-After": str(int(seconds)) if float(seconds).is_integer() else str(seconds)}
+
+
+def _break_response(response: Response, fault: Fault) -> None:
+    if response.status_code >= 300 or response.mimetype != "application/json":
+        return
+    body = json.loads(response.get_data())
+    if break_record(body, fault):
+        response.set_data(json.dumps(body))
 
 
 # --- values -----------------------------------------------------------------------------
@@ -178,9 +271,32 @@ def parse_instant(value: str | None) -> datetime | None:
     return moment.astimezone(timezone.utc)
 
 
+def iso_z(moment: datetime | None, millis: bool = False) -> str | None:
+    """2025-09-30T15:03:10Z (or .123Z with millis), the JSON timestamps of most vendors."""
+    if moment is None:
+        return None
+    moment = moment.astimezone(timezone.utc)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return text + (f".{moment.microsecond // 1000:03d}Z" if millis else "Z")
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Exact integer milliseconds since the epoch (float seconds would round)."""
+    return (moment - EPOCH) // timedelta(milliseconds=1)
+
+
 def parse_day(value: str | None) -> date | None:
     moment = parse_instant(value)
     return moment.date() if moment else None
+
+
+def world_end(world_dir: Path) -> datetime:
+    """The last millisecond of a world's `as_of` day: no seeded stamp is later."""
+    as_of = parse_day(str(read_meta(world_dir)["as_of"]))
+    return datetime.combine(as_of, day_time(23, 59, 59, 999000), tzinfo=timezone.utc)
 
 
 def stable_int(*parts: object) -> int:

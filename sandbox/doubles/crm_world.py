@@ -4,6 +4,11 @@ Both CRM doubles seed from this view, so Salesforce and HubSpot tell the same st
 (docs/architecture.md, "How the CRMs hold a world"). Timestamps the world does not carry
 (when a contract record was created, when an account's type changed) are derived
 deterministically and never later than the world's `as_of` day.
+
+A deterministic tenth of the accounts (by a hash of account_id) is also kept in the other
+CRM, with the same customer number, as when marketing tracks customers in HubSpot and sales
+in Salesforce. That copy holds the account and its contacts; contracts, deals and
+opportunities stay in the account's own CRM (`crm` column), so no revenue is counted twice.
 """
 
 from __future__ import annotations
@@ -14,6 +19,13 @@ from pathlib import Path
 
 from sandbox.doubles.common import parse_day, parse_instant, stable_int
 from sandbox.world.format import read_meta, read_table
+
+OTHER_CRM = {"salesforce": "hubspot", "hubspot": "salesforce"}
+BOTH_CRMS_ONE_IN = 10  # share of accounts kept in both CRMs: one in ten
+
+
+def kept_in_both(account_id: str) -> bool:
+    return stable_int("both-crms", account_id) % BOTH_CRMS_ONE_IN == 0
 
 
 @dataclass
@@ -61,6 +73,17 @@ class Account:
     contacts: list[Contact] = field(default_factory=list)
 
     @property
+    def crms(self) -> tuple[str, ...]:
+        """The CRMs holding this account: its own, and the other one for a tenth of them."""
+        if self.crm in OTHER_CRM and kept_in_both(self.account_id):
+            return (self.crm, OTHER_CRM[self.crm])
+        return (self.crm,)
+
+    def copy_created_at(self) -> datetime:
+        """When the other CRM's copy was created: within two months after the account."""
+        return self.created_at + timedelta(days=stable_int("copy", self.account_id) % 60)
+
+    @property
     def churned(self) -> bool:
         """Churn = the last contract ended with renewed = false (contract section 4)."""
         return bool(self.contracts) and self.contracts[-1].renewed is False
@@ -81,7 +104,8 @@ class CrmWorld:
         return datetime.combine(self.as_of, time(23, 59, 59, 999000), tzinfo=timezone.utc)
 
     def in_crm(self, crm: str) -> list[Account]:
-        return [a for a in self.accounts if a.crm == crm]
+        """Every account the CRM holds: its own (`crm` column) and copies of the other's."""
+        return [a for a in self.accounts if crm in a.crms]
 
     def clip(self, moment: datetime) -> datetime:
         return min(moment, self.as_of_end)

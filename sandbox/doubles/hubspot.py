@@ -1,9 +1,13 @@
 """HubSpot CRM v3 double, seeded from a world's HubSpot accounts.
 
 Objects (companies, contacts, deals): list with limit/after paging, read, archive,
-search, batch read, batch update; owners; the properties and property-groups API.
-Errors use HubSpot's shape {status: "error", message, correlationId, category}; batch
-calls answer 200 COMPLETE, or 207 with `errors` when some ids are unknown.
+search (at most 200 per page and, as HubSpot, 10,000 results per query), batch read,
+batch update, batch upsert by a unique property (e.g. customer_id); owners; the properties
+and property-groups API. Errors use HubSpot's shape {status: "error", message,
+correlationId, category}; batch calls answer 200 COMPLETE, or 207 with `errors` when some
+inputs failed (unknown ids, injected record failures). Throttling answers 429 with
+errorType RATE_LIMIT and policyName TEN_SECONDLY_ROLLING (faults) or DAILY (past the
+daily limit); a lock fault answers 423 Locked.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from urllib.parse import urlencode
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from sandbox.doubles.common import Clock, JsonApp, RequestLog, json_body, json_response
+from sandbox.doubles.common import (
+    Clock, JsonApp, RequestLog, json_body, json_response, request_faults, retry_after_header, stable_int,
+)
+from sandbox.doubles.faults import failing_records
 from sandbox.doubles.crm_world import load_crm_world
 from sandbox.doubles.hubspot_schema import (
     ALIASES, DEFAULT_PROPERTIES, MODIFIED, OBJECT_TYPES, hs_datetime, make_property,
@@ -29,7 +36,9 @@ from sandbox.doubles.hubspot_values import normalise
 MAX_BATCH = 100
 MAX_PAGE = 100
 MAX_SEARCH_PAGE = 200
+MAX_SEARCH_RESULTS = 10_000
 DAILY_LIMIT = 250000
+TEN_SECONDLY_LIMIT = 100
 PROPERTY_TYPES = {"string", "number", "date", "datetime", "enumeration", "bool"}
 FIELD_TYPES = {"textarea", "text", "date", "file", "number", "select", "radio", "checkbox",
                "booleancheckbox", "calculation_equation"}
@@ -60,8 +69,9 @@ class HubSpotDouble(JsonApp):
     vendor = "hubspot"
 
     def __init__(self, world_dir: Path, token: str, log: RequestLog | None = None,
-                 max_page_size: int = MAX_PAGE):
+                 max_page_size: int = MAX_PAGE, daily_limit: int = DAILY_LIMIT):
         super().__init__(token, log)
+        self.daily_limit = daily_limit
         world = load_crm_world(world_dir)
         accounts = world.in_crm("hubspot")
         self.properties = seed_properties(sorted({a.industry for a in accounts if a.industry}))
@@ -77,6 +87,7 @@ class HubSpotDouble(JsonApp):
             Rule(f"{objects}/search", endpoint="search", methods=["POST"]),
             Rule(f"{objects}/batch/read", endpoint="batch_read", methods=["POST"]),
             Rule(f"{objects}/batch/update", endpoint="batch_update", methods=["POST"]),
+            Rule(f"{objects}/batch/upsert", endpoint="batch_upsert", methods=["POST"]),
             Rule(f"{objects}/<object_id>", endpoint="one_object", methods=["GET", "PATCH", "DELETE"]),
             Rule("/crm/v3/owners/", endpoint="list_owners", methods=["GET"]),
             Rule(props, endpoint="properties_api", methods=["GET", "POST"]),
@@ -96,7 +107,29 @@ class HubSpotDouble(JsonApp):
     def method_not_allowed(self, request):
         return hs_error(405, "VALIDATION_ERROR", f"Method {request.method} not allowed for {request.path}")
 
+    def rate_limited(self, request, fault, policy: str | None = None):
+        policy = policy or (fault.policy if fault else None) or "TEN_SECONDLY_ROLLING"
+        body = {"status": "error", "message": f"You have reached your {policy.lower()} limit.",
+                "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()), "policyName": policy,
+                "requestId": str(uuid.uuid4())}
+        headers = retry_after_header(fault) if fault else {}
+        if policy == "TEN_SECONDLY_ROLLING":
+            headers.update({"X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+                            "X-HubSpot-RateLimit-Max": str(TEN_SECONDLY_LIMIT), "X-HubSpot-RateLimit-Remaining": "0"})
+        return json_response(body, 429, headers)
+
+    def server_failure(self, request, fault):
+        return hs_error(fault.status or 500, "INTERNAL_ERROR", "An internal error occurred.")
+
+    def fault_response(self, request, fault):
+        if fault.kind == "lock":
+            return hs_error(423, "LOCKED", fault.message or (
+                "The object is locked by a concurrent write; wait at least 2 seconds before retrying."))
+        return super().fault_response(request, fault)
+
     def dispatch(self, request: Request) -> Response:
+        if self.api_calls >= self.daily_limit:
+            return self.rate_limited(request, None, policy="DAILY")
         try:
             return super().dispatch(request)
         except BadRequest as exc:
@@ -104,8 +137,8 @@ class HubSpotDouble(JsonApp):
 
     def finish(self, request, response):
         self.api_calls += 1
-        response.headers["X-HubSpot-RateLimit-Daily"] = str(DAILY_LIMIT)
-        response.headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(DAILY_LIMIT - self.api_calls)
+        response.headers["X-HubSpot-RateLimit-Daily"] = str(self.daily_limit)
+        response.headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(max(0, self.daily_limit - self.api_calls))
         return response
 
     def _type(self, object_type: str) -> str:
@@ -217,11 +250,14 @@ class HubSpotDouble(JsonApp):
         if not after.isdigit():
             raise BadRequest(f"after must be a numeric offset, got {after}")
         after = int(after)
+        if after + limit > MAX_SEARCH_RESULTS:
+            raise BadRequest(f"The search endpoints return at most {MAX_SEARCH_RESULTS} results per query; "
+                             f"after={after} with limit={limit} pages beyond it. Narrow the filters instead.")
         live = [r for r in self.store[type_].values() if not r["archived"]]
         hits = run_search(self.properties[type_], live, body, BadRequest)
         page = hits[after:after + limit]
         out = {"total": len(hits), "results": [self._public(type_, r, body.get("properties")) for r in page]}
-        if after + limit < len(hits):
+        if after + limit < min(len(hits), MAX_SEARCH_RESULTS):
             out["paging"] = {"next": {"after": str(after + limit)}}
         return json_response(out)
 
@@ -246,18 +282,29 @@ class HubSpotDouble(JsonApp):
         return next((r["id"] for r in self.store[type_].values()
                      if not r["archived"] and r["properties"].get(id_property) == str(given)), None)
 
-    def _batch_result(self, type_: str, results: list[dict], missing: list[str], started: str) -> Response:
+    def _batch_result(self, type_: str, results: list[dict], errors: list[dict], started: str) -> Response:
         body = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": self._now()}
-        if not missing:
+        if not errors:
             return json_response(body)
-        body["numErrors"] = 1
-        body["errors"] = [{
+        body["numErrors"] = len(errors)
+        body["errors"] = errors
+        return json_response(body, 207)
+
+    def _not_found_error(self, type_: str, missing: list[str]) -> list[dict]:
+        if not missing:
+            return []
+        return [{
             "status": "error", "category": "OBJECT_NOT_FOUND",
             "message": (f"Could not get some {OBJECT_TYPES[type_]} objects, they may be deleted or not "
                         "exist. Check that ids are valid."),
             "context": {"ids": missing}, "links": {}, "errors": [],
         }]
-        return json_response(body, 207)
+
+    @staticmethod
+    def _injected_error(fault, given: str) -> dict:
+        return {"status": "error", "category": fault.code or "VALIDATION_ERROR",
+                "message": fault.message or f"The write to {given} was rejected",
+                "context": {"ids": [given]}, "links": {}, "errors": []}
 
     def batch_read(self, request, object_type):
         type_ = self._type(object_type)
@@ -270,28 +317,61 @@ class HubSpotDouble(JsonApp):
                 missing.append(str(item.get("id")))
             else:
                 results.append(self._public(type_, self.store[type_][rid], body.get("properties") or None))
-        return self._batch_result(type_, results, missing, started)
+        return self._batch_result(type_, results, self._not_found_error(type_, missing), started)
 
     def batch_update(self, request, object_type):
         type_ = self._type(object_type)
         started = self._now()
         _, inputs = self._batch_inputs(request)
+        self._unique_ids(inputs)
+        all_changes = self._validate(type_, inputs)
+        # resolve every id before writing anything: a bad idProperty rejects the whole batch
+        targets = [self._resolve(type_, i.get("id"), i.get("idProperty")) for i in inputs]
+        failing = failing_records(request_faults(request), len(inputs))
+        results, missing, errors = [], [], []
+        for position, (item, changes, rid) in enumerate(zip(inputs, all_changes, targets)):
+            if rid is None:
+                missing.append(str(item.get("id")))
+            elif position in failing:
+                errors.append(self._injected_error(failing[position], str(item.get("id"))))
+            else:
+                self._apply(type_, rid, changes)
+                results.append(self._public(type_, self.store[type_][rid], list(changes)))
+        return self._batch_result(type_, results, self._not_found_error(type_, missing) + errors, started)
+
+    def batch_upsert(self, request, object_type):
+        """Create or update by a unique property: `id` is that property's value."""
+        type_ = self._type(object_type)
+        started = self._now()
+        _, inputs = self._batch_inputs(request)
+        for item in inputs:
+            if not item.get("idProperty"):
+                raise BadRequest("idProperty is required for every input of an upsert")
+        self._unique_ids(inputs)
+        all_changes = self._validate(type_, inputs)
+        targets = [self._resolve(type_, i.get("id"), i["idProperty"]) for i in inputs]
+        failing = failing_records(request_faults(request), len(inputs))
+        results, errors = [], []
+        for position, (item, changes, rid) in enumerate(zip(inputs, all_changes, targets)):
+            if position in failing:
+                errors.append(self._injected_error(failing[position], str(item.get("id"))))
+                continue
+            created = rid is None
+            if created:
+                rid = self._create(type_, {**changes, item["idProperty"]: str(item["id"])})
+            else:
+                self._apply(type_, rid, changes)
+            names = list(changes) + [item["idProperty"]]
+            results.append({**self._public(type_, self.store[type_][rid], names), "new": created})
+        return self._batch_result(type_, results, errors, started)
+
+    @staticmethod
+    def _unique_ids(inputs: list[dict]) -> None:
         ids = [str(i.get("id")) for i in inputs]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise BadRequest(f"Duplicate IDs found in batch input: [{', '.join(dupes)}]. IDs must be unique",
                              context={"ids": dupes})
-        all_changes = self._validate(type_, inputs)
-        # resolve every id before writing anything: a bad idProperty rejects the whole batch
-        targets = [self._resolve(type_, i.get("id"), i.get("idProperty")) for i in inputs]
-        results, missing = [], []
-        for item, changes, rid in zip(inputs, all_changes, targets):
-            if rid is None:
-                missing.append(str(item.get("id")))
-                continue
-            self._apply(type_, rid, changes)
-            results.append(self._public(type_, self.store[type_][rid], list(changes)))
-        return self._batch_result(type_, results, missing, started)
 
     def _validate(self, type_: str, inputs: list[dict]) -> list[dict]:
         """Checked, normalised property changes per input; any invalid value fails the
@@ -322,6 +402,15 @@ class HubSpotDouble(JsonApp):
         if problems:
             raise BadRequest(f"Property values were not valid: {json.dumps(problems, separators=(',', ':'))}")
         return out
+
+    def _create(self, type_: str, props: dict) -> str:
+        n = stable_int("hs-created", type_, json.dumps(props, sort_keys=True))
+        while str(10**9 + n % (10**11 - 10**9)) in self.store[type_]:
+            n = stable_int(n)
+        oid, now = str(10**9 + n % (10**11 - 10**9)), self._now()
+        self.store[type_][oid] = {"id": oid, "createdAt": now, "updatedAt": now, "archived": False, "properties": {
+            **props, "createdate": now, MODIFIED[type_]: now, "hs_object_id": oid}}
+        return oid
 
     def _apply(self, type_: str, object_id: str, changes: dict) -> None:
         record = self.store[type_][object_id]

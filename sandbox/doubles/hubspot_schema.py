@@ -2,7 +2,8 @@
 
 Property values are strings, as the CRM v3 API returns them: numbers as decimal text,
 datetimes as 2025-01-10T08:00:00.000Z, dates as 2025-01-10. The cs_* properties of
-contract section 5 are absent: the pipeline creates them.
+contract section 5 are absent: the pipeline creates them. An account kept in both CRMs
+whose own CRM is Salesforce appears here as a company with its contacts only.
 """
 
 from __future__ import annotations
@@ -185,7 +186,9 @@ def seed_hubspot(world: CrmWorld):
             owner_id = owners[email]["id"]
         cid = ids.make(10**9, 10**11, "company", account.account_id)
         churn = account.churn_date
-        put("companies", cid, account.created_at,
+        own = account.crm == "hubspot"  # else a copy: the company and its contacts only
+        created_at = account.created_at if own else account.copy_created_at()
+        put("companies", cid, created_at,
             world.stamp(churn, account.account_id) if churn else account.created_at, {
                 "name": account.name, "domain": account.domain,
                 "industry": enum_value(account.industry) if account.industry else None,
@@ -196,11 +199,13 @@ def seed_hubspot(world: CrmWorld):
             })
         for contact in account.contacts:
             pid = ids.make(100, 10**11, "contact", contact.contact_id)
-            created = account.created_at + timedelta(days=stable_int("contact", contact.contact_id) % 30)
+            created = created_at + timedelta(days=stable_int("contact", contact.contact_id) % 30)
             put("contacts", pid, created, created, {
                 "email": contact.email, "firstname": contact.first_name, "lastname": contact.last_name,
                 "jobtitle": contact.title, "associatedcompanyid": cid})
             link("contacts", pid, "companies", cid)
+        if not own:
+            continue
         for n, contract in enumerate(account.contracts):
             did = ids.make(10**9, 10**11, "deal", contract.contract_id)
             kind = "newbusiness" if n == 0 else "existingbusiness"

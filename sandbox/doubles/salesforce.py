@@ -2,10 +2,13 @@
 
 Serves /services/data/v{version}/ for any version: query / queryAll (with
 nextRecordsUrl paging), sobjects describe and record reads, single-record PATCH/DELETE,
-sObject Collections update (PATCH composite/sobjects), limits; and the OAuth password /
-client-credentials token endpoint. Errors use Salesforce's JSON shapes: a list of
-{message, errorCode} for request failures, SaveResults for collection updates. Every
-response carries Sforce-Limit-Info like the real API.
+sObject Collections update (PATCH composite/sobjects), Bulk API 2.0 ingest jobs
+(salesforce_bulk), limits; the OAuth password / client-credentials token endpoint and the
+SOAP login that simple-salesforce uses for username + password + security token
+(salesforce_login, which also says how to point SALESFORCE_DOMAIN at the double). Errors
+use Salesforce's JSON shapes: a list of {message, errorCode} for request failures,
+SaveResults for collection updates. Every response carries Sforce-Limit-Info; past the
+daily limit the API answers 403 REQUEST_LIMIT_EXCEEDED, as Salesforce does.
 """
 
 from __future__ import annotations
@@ -23,8 +26,13 @@ from pathlib import Path
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from sandbox.doubles.common import Clock, JsonApp, RequestLog, json_body, json_response
+from sandbox.doubles.common import (
+    Clock, JsonApp, RequestLog, json_body, json_response, request_faults, retry_after_header, same_secret,
+)
 from sandbox.doubles.crm_world import load_crm_world
+from sandbox.doubles.faults import failing_records
+from sandbox.doubles.salesforce_bulk import BulkIngestMixin, fault_save_error
+from sandbox.doubles.salesforce_login import login_credentials, login_fault, login_response
 from sandbox.doubles.salesforce_schema import (
     POD, build_objects, describe_global, describe_object, normalize_id, sf_datetime, to18,
 )
@@ -36,21 +44,30 @@ DAILY_API_LIMIT = 15000
 MAX_COLLECTION = 200
 MAX_CURSORS = 100  # abandoned query locators are dropped oldest-first, as Salesforce expires them
 VERSION = re.compile(r"^\d{2,3}\.\d$")
+LOGIN_DOMAIN = re.compile(r"^/[^/]+\.salesforce\.com(/services/.*)$")  # see salesforce_login
 ROLLED_BACK = ("Record rolled back because not all records were valid and the request "
                "was using AllOrNone header")
 
 
-def sf_error(status: int, code: str, message: str) -> Response:
-    return json_response([{"message": message, "errorCode": code}], status)
+def sf_error(status: int, code: str, message: str, headers: dict | None = None) -> Response:
+    return json_response([{"message": message, "errorCode": code}], status, headers)
 
 
-class SalesforceDouble(JsonApp):
+def limit_exceeded(headers: dict | None = None) -> Response:
+    return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", headers)
+
+
+class SalesforceDouble(BulkIngestMixin, JsonApp):
     vendor = "salesforce"
-    public_endpoints = frozenset({"versions", "oauth_token"})
+    public_endpoints = frozenset({"versions", "oauth_token", "soap_login"})
 
     def __init__(self, world_dir: Path, token: str, log: RequestLog | None = None,
-                 page_size: int = 2000, credentials: dict | None = None):
+                 page_size: int = 2000, credentials: dict | None = None,
+                 daily_api_limit: int = DAILY_API_LIMIT, bulk_polls: int = 1):
         super().__init__(token, log)
+        self.daily_api_limit = daily_api_limit
+        self.bulk_polls = bulk_polls  # Bulk API 2.0 polls that answer InProgress before JobComplete
+        self.ingest_jobs: dict = {}
         world = load_crm_world(world_dir)
         accounts = world.in_crm("salesforce")
         self.objects = build_objects(
@@ -60,10 +77,11 @@ class SalesforceDouble(JsonApp):
         self.store = seed_salesforce(world)
         self.clock = Clock(floor=world.as_of_end)
         self.page_size = page_size
-        # OAuth: a connected app's client id/secret and an integration user's login.
-        self.credentials = credentials or {
+        # OAuth: a connected app's client id/secret; an integration user's login and token.
+        self.credentials = {
             "client_id": secrets.token_urlsafe(16), "client_secret": secrets.token_urlsafe(24),
             "username": "integration@cs360.sandbox", "password": secrets.token_urlsafe(16),
+            "security_token": secrets.token_urlsafe(18), **(credentials or {}),
         }
         self.api_calls = 0
         self._cursors: OrderedDict[str, list[dict]] = OrderedDict()
@@ -83,7 +101,9 @@ class SalesforceDouble(JsonApp):
             Rule(f"{data}/sobjects/<sobject>/<record_id>/", endpoint="record",
                  methods=["GET", "PATCH", "DELETE"]),
             Rule(f"{data}/composite/sobjects/", endpoint="collections_update", methods=["PATCH"]),
+            *self.bulk_rules(data),
             Rule("/services/oauth2/token", endpoint="oauth_token", methods=["POST"]),
+            Rule("/services/Soap/u/<version>", endpoint="soap_login", methods=["POST"]),
         ], strict_slashes=False)
 
     # --- plumbing -----------------------------------------------------------------------
@@ -97,16 +117,33 @@ class SalesforceDouble(JsonApp):
     def method_not_allowed(self, request):
         return sf_error(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed.")
 
+    def rate_limited(self, request, fault):
+        return limit_exceeded(retry_after_header(fault))
+
+    def server_failure(self, request, fault):
+        status = fault.status or 500
+        if status == 503:
+            return sf_error(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable, please retry")
+        return sf_error(status, "UNKNOWN_EXCEPTION", (
+            "An unexpected error occurred. Please include this ErrorId if you contact support: "
+            "1234567890-12345 (-123456789)"))
+
     def dispatch(self, request: Request) -> Response:
-        match = re.match(r"^/services/data/v([^/]+)", request.path)
+        login_path = LOGIN_DOMAIN.match(request.environ.get("PATH_INFO", ""))
+        if login_path:  # https://{domain}.salesforce.com/... with the domain pointing here
+            request.environ["PATH_INFO"] = login_path.group(1)
+        path = request.environ.get("PATH_INFO", "")
+        match = re.match(r"^/services/data/v([^/]+)", path)
         if match and not VERSION.match(match.group(1)):
             return self.not_found(request)
+        if match and self.api_calls >= self.daily_api_limit:
+            return limit_exceeded()
         return super().dispatch(request)
 
     def finish(self, request, response):
-        if request.path.startswith("/services/data/v"):
+        if request.environ.get("PATH_INFO", "").startswith("/services/data/v"):
             self.api_calls += 1
-        response.headers["Sforce-Limit-Info"] = f"api-usage={self.api_calls}/{DAILY_API_LIMIT}"
+        response.headers["Sforce-Limit-Info"] = f"api-usage={self.api_calls}/{self.daily_api_limit}"
         return response
 
     def _object(self, name: str):
@@ -216,6 +253,10 @@ class SalesforceDouble(JsonApp):
         body = json_body(request)
         if not isinstance(body, dict):
             return sf_error(400, "JSON_PARSER_ERROR", "The request body is not a JSON object")
+        fault = failing_records(request_faults(request), 1).get(0)
+        if fault is not None:
+            failure = fault_save_error(fault, normalize_id(record_id) or record_id)
+            return sf_error(400, failure["statusCode"], failure["message"])
         try:
             rid, changes, errors = check_update(self.objects, self.store, obj, {**body, "Id": record_id})
         except RequestError as exc:
@@ -252,6 +293,10 @@ class SalesforceDouble(JsonApp):
                 checked.append((obj, *check_update(self.objects, self.store, obj, raw)))
         except RequestError as exc:
             return sf_error(400, exc.code, exc.message)
+        for position, fault in failing_records(request_faults(request), len(checked)).items():
+            obj, rid, changes, errors = checked[position]
+            if not errors:  # an injected failure (a lock, a validation rule) on a valid record
+                checked[position] = (obj, rid, changes, [fault_save_error(fault, rid)])
         failed = any(errors for *_, errors in checked)
         results = []
         for obj, rid, changes, errors in checked:
@@ -287,6 +332,19 @@ class SalesforceDouble(JsonApp):
         return json_response({"access_token": self.token, "instance_url": instance, "id": identity,
                               "token_type": "Bearer", "issued_at": issued_at,
                               "signature": base64.b64encode(digest).decode()})
+
+    def soap_login(self, request, version):
+        given = login_credentials(request.get_data())
+        creds = self.credentials
+        if given is None:
+            return login_fault("INVALID_LOGIN", "Invalid login request")
+        if not (same_secret(given[0], creds["username"])
+                and same_secret(given[1], creds["password"] + creds["security_token"])):
+            return login_fault()
+        org_id = to18("00D" + POD + "000000001")
+        user = next(iter(self.store["User"]), to18("005" + POD + "000000001"))
+        return login_response(request.host_url.rstrip("/"), version, org_id, user, self.token,
+                              creds["username"], creds["username"])
 
     # --- state, also used by tests ------------------------------------------------------
 

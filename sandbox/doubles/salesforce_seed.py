@@ -3,7 +3,9 @@
 Account (AccountNumber = account_id, Type Customer / Former Customer, OwnerId -> User of
 the CSM), Contact, one Contract per world contract (Activated / Expired), one Closed Won
 Opportunity per contract (New Business, then Renewal) and a Closed Lost Renewal when the
-last contract was not renewed. Records are JSON-ready dicts keyed by 18-char Id.
+last contract was not renewed. An account kept in both CRMs whose own CRM is HubSpot
+appears here as an Account with its Contacts only. Records are JSON-ready dicts keyed by
+18-char Id.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def seed_salesforce(world: CrmWorld) -> dict[str, dict[str, dict]]:
     for account in accounts:
         aid = ids.make("001", account.account_id)
         churn = account.churn_date
+        own = account.crm == "salesforce"  # else a copy: the account and its contacts only
+        created_at = account.created_at if own else account.copy_created_at()
         records["Account"][aid] = {
             "Id": aid, "Name": account.name, "AccountNumber": account.account_id,
             "Website": f"https://{account.domain}" if account.domain else None,
@@ -51,17 +55,19 @@ def seed_salesforce(world: CrmWorld) -> dict[str, dict[str, dict]]:
             "BillingCountry": account.country,
             "Type": "Former Customer" if account.churned else "Customer",
             "OwnerId": users[(account.csm_email or FALLBACK_OWNER).lower()],
-            **stamps(account.created_at, world.stamp(churn, account.account_id) if churn else None),
+            **stamps(created_at, world.stamp(churn, account.account_id) if churn else None),
             **{f.name: None for f in CS_FIELDS},
         }
         for contact in account.contacts:
             cid = ids.make("003", contact.contact_id)
-            created = account.created_at + timedelta(days=stable_int("contact", contact.contact_id) % 30)
+            created = created_at + timedelta(days=stable_int("contact", contact.contact_id) % 30)
             records["Contact"][cid] = {
                 "Id": cid, "AccountId": aid, "Email": contact.email,
                 "FirstName": contact.first_name, "LastName": contact.last_name or "[not provided]",
                 "Title": contact.title, **stamps(created),
             }
+        if not own:
+            continue
         for n, contract in enumerate(account.contracts):
             kid = ids.make("800", contract.contract_id)
             created = max(account.created_at, world.stamp(contract.start, contract.contract_id))

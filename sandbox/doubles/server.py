@@ -1,12 +1,16 @@
 """Serve a world through the vendor doubles: the `Sandbox` and the CLI's foreground server.
 
-    with Sandbox(world_dir, state_dir) as sandbox:
-        env = sandbox.env          # SALESFORCE_INSTANCE_URL, ..., REQUESTS_CA_BUNDLE
+    with Sandbox(world_dir, state_dir, faults=FaultPlan(seed=7)) as sandbox:
+        env = sandbox.env          # SALESFORCE_INSTANCE_URL, ..., ALERT_WEBHOOK_URL, REQUESTS_CA_BUNDLE
         sandbox.salesforce.records("Account"); sandbox.hubspot.objects("companies")
-        sandbox.request_log.entries("hubspot")
+        sandbox.zendesk.touch(100001, status="solved"); sandbox.surveys.add_response("INV-000001", 9)
+        sandbox.webhook.posts; sandbox.request_log.entries("hubspot")
+        sandbox.faults.add("freshdesk", r"/api/v2/tickets", "rate_limit", first=2, retry_after=1)
 
-Salesforce is served over HTTPS (simple-salesforce only speaks https), HubSpot over
-plain HTTP. Tokens are random per sandbox and only ever printed in the env exports.
+Salesforce is served over HTTPS (simple-salesforce only speaks https), the others over
+plain HTTP. Secrets are random per sandbox and only ever printed in the env exports.
+Ports are keyed by system: salesforce, hubspot, zendesk, freshdesk, surveys, lms, webhook
+(0 picks a free port).
 """
 
 from __future__ import annotations
@@ -21,13 +25,22 @@ from typing import TextIO
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from sandbox.doubles.common import RequestLog
+from sandbox.doubles.faults import FaultPlan
+from sandbox.doubles.freshdesk import FreshdeskDouble
 from sandbox.doubles.hubspot import HubSpotDouble
+from sandbox.doubles.lms import LmsDouble
 from sandbox.doubles.product_db import build_product_db
 from sandbox.doubles.salesforce import SalesforceDouble
+from sandbox.doubles.surveys import SurveyDouble
 from sandbox.doubles.tls import server_ssl_context
+from sandbox.doubles.webhook import WebhookDouble
+from sandbox.doubles.zendesk import ZendeskDouble
 from sandbox.world.format import EVENTS_DIR, read_meta
 
-DEFAULT_PORTS = {"salesforce": 8443, "hubspot": 8444}
+SYSTEMS = ("salesforce", "hubspot", "zendesk", "freshdesk", "surveys", "lms", "webhook")
+DEFAULT_PORTS = {"salesforce": 8443, "hubspot": 8444, "zendesk": 8445, "freshdesk": 8446,
+                 "surveys": 8447, "lms": 8448, "webhook": 8449}
+ZENDESK_EMAIL = "integration@zendesk.cs360.invalid"
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -37,16 +50,23 @@ class _QuietHandler(WSGIRequestHandler):
 
 class Sandbox:
     def __init__(self, world_dir: Path, state_dir: Path, host: str = "127.0.0.1",
-                 ports: dict | None = None, page_sizes: dict | None = None, quiet: bool = True):
+                 ports: dict | None = None, page_sizes: dict | None = None, quiet: bool = True,
+                 faults: FaultPlan | None = None):
         self.world_dir = Path(world_dir).resolve()
         self.state_dir = Path(state_dir).resolve()
         self.host = host
-        self.ports = {"salesforce": 0, "hubspot": 0, **(ports or {})}
+        self.ports = {**{s: 0 for s in SYSTEMS}, **(ports or {})}
         self.page_sizes = page_sizes or {}
         self.quiet = quiet
+        self.faults = faults if faults is not None else FaultPlan()
         self.request_log = RequestLog()
         self.salesforce: SalesforceDouble | None = None
         self.hubspot: HubSpotDouble | None = None
+        self.zendesk: ZendeskDouble | None = None
+        self.freshdesk: FreshdeskDouble | None = None
+        self.surveys: SurveyDouble | None = None
+        self.lms: LmsDouble | None = None
+        self.webhook: WebhookDouble | None = None
         self.env: dict[str, str] = {}
         self._servers: list = []
         self._threads: list[threading.Thread] = []
@@ -56,30 +76,57 @@ class Sandbox:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.state_dir / "requests.jsonl"
         log_path.write_text("")
-        self.request_log = RequestLog(log_path)
+        self.request_log = log = RequestLog(log_path)
         product_db = build_product_db(self.world_dir, self.state_dir / "product.db")
         ca_path, bundle_path = self.state_dir / "ca.pem", self.state_dir / "ca-bundle.pem"
         tls = server_ssl_context(ca_path, bundle_path)
 
-        sf_token, hs_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        self.salesforce = SalesforceDouble(self.world_dir, sf_token, self.request_log,
-                                           page_size=self.page_sizes.get("salesforce", 2000))
-        self.hubspot = HubSpotDouble(self.world_dir, hs_token, self.request_log,
-                                     max_page_size=self.page_sizes.get("hubspot", 100))
-        sf_port = self._serve(self.salesforce, self.ports["salesforce"], tls)
-        hs_port = self._serve(self.hubspot, self.ports["hubspot"], None)
+        token = {s: secrets.token_urlsafe(32) for s in SYSTEMS}
+        world, sizes = self.world_dir, self.page_sizes
+        self.salesforce = SalesforceDouble(world, token["salesforce"], log, page_size=sizes.get("salesforce", 2000))
+        self.hubspot = HubSpotDouble(world, token["hubspot"], log, max_page_size=sizes.get("hubspot", 100))
+        self.zendesk = ZendeskDouble(world, ZENDESK_EMAIL, token["zendesk"], log,
+                                     export_page_size=sizes.get("zendesk", 1000))
+        self.freshdesk = FreshdeskDouble(world, token["freshdesk"], log)
+        self.surveys = SurveyDouble(world, token["surveys"], log)
+        self.lms = LmsDouble(world, token["lms"], log)
+        self.webhook = WebhookDouble(token["webhook"], log)
+        apps = {s: getattr(self, s) for s in SYSTEMS}
+        for app in apps.values():
+            app.faults = self.faults
+        port = {s: self._serve(app, self.ports[s], tls if s == "salesforce" else None) for s, app in apps.items()}
 
+        http = {s: f"http://{self.host}:{port[s]}" for s in SYSTEMS}
         self.env = {
-            "SALESFORCE_INSTANCE_URL": f"https://{self.host}:{sf_port}",
-            "SALESFORCE_ACCESS_TOKEN": sf_token,
-            "HUBSPOT_BASE_URL": f"http://{self.host}:{hs_port}",
-            "HUBSPOT_ACCESS_TOKEN": hs_token,
+            "SALESFORCE_INSTANCE_URL": f"https://{self.host}:{port['salesforce']}",
+            "SALESFORCE_ACCESS_TOKEN": token["salesforce"],
+            "HUBSPOT_BASE_URL": http["hubspot"],
+            "HUBSPOT_ACCESS_TOKEN": token["hubspot"],
+            "ZENDESK_BASE_URL": http["zendesk"],
+            "ZENDESK_EMAIL": ZENDESK_EMAIL,
+            "ZENDESK_API_TOKEN": token["zendesk"],
+            "FRESHDESK_BASE_URL": http["freshdesk"],
+            "FRESHDESK_API_KEY": token["freshdesk"],
+            "SURVEY_BASE_URL": http["surveys"],
+            "SURVEY_API_TOKEN": token["surveys"],
+            "LMS_BASE_URL": http["lms"],
+            "LMS_API_TOKEN": token["lms"],
+            "ALERT_WEBHOOK_URL": http["webhook"] + self.webhook.path,
             "PRODUCT_DB_URL": f"sqlite:///{product_db}",
             "PRODUCT_EVENTS_PATH": str(self.world_dir / EVENTS_DIR),
             # public roots + the local CA: the doubles verify and real HTTPS still works
             "REQUESTS_CA_BUNDLE": str(bundle_path),
         }
         return dict(self.env)
+
+    @property
+    def salesforce_login(self) -> dict[str, str]:
+        """The username-password login (SOAP, as simple-salesforce does it) for the double,
+        as the environment of contract section 2 names it; see salesforce_login."""
+        creds = self.salesforce.credentials
+        return {"SALESFORCE_USERNAME": creds["username"], "SALESFORCE_PASSWORD": creds["password"],
+                "SALESFORCE_SECURITY_TOKEN": creds["security_token"],
+                "SALESFORCE_DOMAIN": self.env["SALESFORCE_INSTANCE_URL"].removeprefix("https://") + "/login"}
 
     def _serve(self, app, port: int, ssl_context) -> int:
         handler = _QuietHandler if self.quiet else WSGIRequestHandler
@@ -102,7 +149,11 @@ class Sandbox:
         self._servers, self._threads = [], []
 
     def __enter__(self) -> "Sandbox":
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()  # servers already started must not outlive a failed start
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
@@ -113,8 +164,8 @@ def serve_forever(world_dir: Path, state_dir: Path, ports: dict | None = None,
                   host: str = "127.0.0.1", out: TextIO = sys.stdout) -> None:
     """Start the sandbox in the foreground, print `export K=V` lines, block until Ctrl-C."""
     sandbox = Sandbox(world_dir, state_dir, host=host, ports={**DEFAULT_PORTS, **(ports or {})}, quiet=False)
-    env = sandbox.start()
     try:
+        env = sandbox.start()
         for key, value in env.items():
             print(f"export {key}={shlex.quote(value)}", file=out)
         out.flush()

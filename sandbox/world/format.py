@@ -16,6 +16,7 @@ WORLD_TABLES: dict[str, list[str]] = {
     "accounts": ["account_id", "name", "domain", "industry", "employees", "country", "crm", "csm_email", "created_at"],
     "contracts": ["contract_id", "account_id", "start_date", "end_date", "mrr", "seats", "plan", "renewed"],
     "contacts": ["contact_id", "account_id", "email", "first_name", "last_name", "title"],
+    # account_id: the truth (never served); empty for a tenant of no account (a trial)
     "tenants": ["tenant_id", "account_id", "name", "signup_email", "created_at"],
     "product_users": ["user_id", "tenant_id", "email", "role", "created_at"],
     "tickets": ["ticket_id", "system", "requester_email", "subject", "priority", "status", "created_at",

@@ -42,3 +42,8 @@
 {% macro add_days(date_expression, days) -%}
     cast({{ dbt.dateadd('day', days, date_expression) }} as date)
 {%- endmacro %}
+
+{# Elapsed minutes between two timestamps (1 decimal); NULL when either is NULL. #}
+{% macro minutes_between(start_column, end_column) -%}
+    round((epoch({{ end_column }}) - epoch({{ start_column }})) / 60.0, 1)
+{%- endmacro %}

@@ -42,3 +42,8 @@
         ''
     )
 {%- endmacro %}
+
+{# E-mail addresses compare lower-cased and trimmed; anything without an '@' is no address. #}
+{% macro normalize_email(column) -%}
+    case when {{ column }} like '%_@_%' then lower(trim({{ column }})) end
+{%- endmacro %}

@@ -1,12 +1,14 @@
 -- One row per account_id: Salesforce accounts and HubSpot companies unified on the
 -- customer number the company keeps in its CRM (contract section 3).
 
-with salesforce_accounts as (
+with records as (
+    select * from {{ ref('int_crm__account_records') }}
+    where not is_deleted
+),
+
+salesforce_accounts as (
     select
-        coalesce(
-            nullif(trim(accounts.account_number), ''),
-            'salesforce:' || accounts.salesforce_account_id
-        ) as account_id,
+        records.account_id,
         accounts.salesforce_account_id,
         accounts.account_name,
         {{ normalize_domain('accounts.website') }} as domain,
@@ -17,22 +19,21 @@ with salesforce_accounts as (
         accounts.account_type = 'Former Customer' as is_churned,
         accounts.created_at
     from {{ ref('stg_salesforce__accounts') }} as accounts
+    inner join records
+        on records.source_system = 'salesforce'
+        and accounts.salesforce_account_id = records.record_id
     left join {{ ref('stg_salesforce__users') }} as owners
         on accounts.owner_user_id = owners.salesforce_user_id
-    where not accounts.is_deleted
     -- a customer number entered twice: keep the most recently changed record
     qualify row_number() over (
-        partition by account_id
+        partition by records.account_id
         order by accounts.modified_at desc nulls last, accounts.salesforce_account_id
     ) = 1
 ),
 
 hubspot_companies as (
     select
-        coalesce(
-            nullif(trim(companies.customer_id), ''),
-            'hubspot:' || companies.hubspot_company_id
-        ) as account_id,
+        records.account_id,
         companies.hubspot_company_id,
         companies.company_name,
         {{ normalize_domain('companies.domain') }} as domain,
@@ -43,11 +44,13 @@ hubspot_companies as (
         lower(companies.customer_status) = 'churned' as is_churned,
         companies.created_at
     from {{ ref('stg_hubspot__companies') }} as companies
+    inner join records
+        on records.source_system = 'hubspot'
+        and companies.hubspot_company_id = records.record_id
     left join {{ ref('stg_hubspot__owners') }} as owners
         on companies.hubspot_owner_id = owners.hubspot_owner_id
-    where not companies.is_deleted
     qualify row_number() over (
-        partition by account_id
+        partition by records.account_id
         order by companies.modified_at desc nulls last, companies.hubspot_company_id
     ) = 1
 ),

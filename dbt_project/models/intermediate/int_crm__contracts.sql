@@ -1,20 +1,16 @@
 -- One row per contract term from either CRM, keyed to the warehouse account_id.
 -- A contract covers [start_date, end_date); its renewal starts on the old end_date.
+-- An account kept in both CRMs may hold the same term in each: the copy with the same
+-- start and end is dropped (Salesforce wins).
 
-with salesforce_account_ids as (
-    select
-        salesforce_account_id,
-        coalesce(
-            nullif(trim(account_number), ''),
-            'salesforce:' || salesforce_account_id
-        ) as account_id
-    from {{ ref('stg_salesforce__accounts') }}
+with records as (
+    select * from {{ ref('int_crm__account_records') }}
     where not is_deleted
 ),
 
 salesforce_contracts as (
     select
-        accounts.account_id,
+        records.account_id,
         'salesforce:' || contracts.salesforce_contract_id as contract_id,
         'salesforce' as source_system,
         contracts.salesforce_contract_id as source_contract_id,
@@ -24,27 +20,17 @@ salesforce_contracts as (
         contracts.seats,
         contracts.plan
     from {{ ref('stg_salesforce__contracts') }} as contracts
-    inner join salesforce_account_ids as accounts
-        on contracts.salesforce_account_id = accounts.salesforce_account_id
+    inner join records
+        on records.source_system = 'salesforce'
+        and contracts.salesforce_account_id = records.record_id
     where not contracts.is_deleted
-),
-
-hubspot_company_ids as (
-    select
-        hubspot_company_id,
-        coalesce(
-            nullif(trim(customer_id), ''),
-            'hubspot:' || hubspot_company_id
-        ) as account_id
-    from {{ ref('stg_hubspot__companies') }}
-    where not is_deleted
 ),
 
 -- only won deals that carry contract dates are contract terms; closedlost renewal
 -- deals and one-off deals are not
 hubspot_contracts as (
     select
-        companies.account_id,
+        records.account_id,
         'hubspot:' || deals.hubspot_deal_id as contract_id,
         'hubspot' as source_system,
         deals.hubspot_deal_id as source_contract_id,
@@ -54,13 +40,32 @@ hubspot_contracts as (
         deals.seats,
         deals.plan
     from {{ ref('stg_hubspot__deals') }} as deals
-    inner join hubspot_company_ids as companies
-        on deals.hubspot_company_id = companies.hubspot_company_id
+    inner join records
+        on records.source_system = 'hubspot'
+        and deals.hubspot_company_id = records.record_id
     where not deals.is_deleted
         and deals.deal_stage = 'closedwon'
         and deals.contract_start_date is not null
+),
+
+all_contracts as (
+    select * from salesforce_contracts
+    union all
+    select * from hubspot_contracts
+),
+
+deduplicated as (
+    select *
+    from all_contracts
+    qualify row_number() over (
+        partition by account_id, start_date, end_date
+        order by case source_system when 'salesforce' then 0 else 1 end, contract_id
+    ) = 1
 )
 
-select * from salesforce_contracts
-union all
-select * from hubspot_contracts
+select
+    *,
+    -- the term before this one: what the last renewal changed
+    lag(seats) over (partition by account_id order by start_date, contract_id) as previous_seats,
+    lag(mrr) over (partition by account_id order by start_date, contract_id) as previous_mrr
+from deduplicated

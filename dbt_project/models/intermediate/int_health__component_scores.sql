@@ -1,8 +1,15 @@
--- One row per (account, day, component) for the scored days: the component's raw value,
--- its 0-100 score, its weight for the day's lifecycle stage and a plain-words reason.
--- Targets and weights come from the seeds of the scorecard version in force.
+-- One row per (account, scored day, component): raw value, 0-100 score, the weight of
+-- the component for the day's lifecycle stage and a plain-words reason.
+--   score = 100 x clamp((value - floor) / (target - floor), 0, 1)
+-- with floor and target from the health_score_components seed (a target below the floor
+-- means lower is better, e.g. tickets per seat), weights from health_score_weights, both
+-- of the scorecard version in force (var scorecard_version). A NULL value (no data that
+-- day) gives a NULL score: the component is left out and the others re-weighted.
+-- Scored days: a contract covers the day and it is within the last score_history_days.
 
 {%- set window_days = var('usage_window_days') %}
+{%- set support_days = var('support_window_days') %}
+{%- set nps_days = var('nps_window_days') %}
 {%- set history_days = var('score_history_days') %}
 
 with world as (
@@ -10,8 +17,7 @@ with world as (
     from {{ ref('int_calendar__as_of_date') }}
 ),
 
--- scored days: covered by a contract, within the history the marts keep
-scored_days as (
+product as (
     select daily.*
     from {{ ref('int_health__daily_components') }} as daily
     cross join world
@@ -19,45 +25,128 @@ scored_days as (
         and daily.as_of_date >= {{ add_days('world.world_date', -(history_days - 1)) }}
 ),
 
+scored_days as (
+    select
+        product.*,
+        support.has_support_data,
+        support.tickets_90d,
+        support.csat_good_90d,
+        support.csat_rated_90d,
+        support.csat_90d,
+        voice.nps,
+        voice.nps_responses,
+        training.has_training_data,
+        training.people_trained,
+        product.seats / nullif(product.previous_seats, 0) as seat_change_ratio
+    from product
+    left join {{ ref('int_support__account_daily') }} as support
+        on product.account_id = support.account_id
+        and product.as_of_date = support.as_of_date
+    left join {{ ref('int_surveys__account_daily') }} as voice
+        on product.account_id = voice.account_id
+        and product.as_of_date = voice.as_of_date
+    left join {{ ref('int_training__account_daily') }} as training
+        on product.account_id = training.account_id
+        and product.as_of_date = training.as_of_date
+),
+
 components as (
     select
         account_id, as_of_date, lifecycle_stage,
         'utilization' as component,
         utilization as component_value,
-        printf('utilization %d%% of seats', cast(round(100 * utilization) as integer)) as reason
+        printf('%d of %d seats active in {{ window_days }} days', active_users_30d, seats) as reason
     from scored_days
 
     union all
 
     select
         account_id, as_of_date, lifecycle_stage,
-        'usage' as component,
-        logins_per_seat as component_value,
-        printf('%.1f logins per seat in {{ window_days }} days', logins_per_seat) as reason
+        'usage',
+        logins_per_seat,
+        printf('%.1f logins per seat in {{ window_days }} days', logins_per_seat)
     from scored_days
 
     union all
 
     select
         account_id, as_of_date, lifecycle_stage,
-        'usage_trend' as component,
-        logins_trend_ratio as component_value,
+        'usage_trend',
+        logins_trend_ratio,
         case
             when logins_trend_ratio < 1
                 then printf('logins fell %d%% vs previous {{ window_days }} days',
                             cast(round(100 * (1 - logins_trend_ratio)) as integer))
             else printf('logins up %d%% vs previous {{ window_days }} days',
                         cast(round(100 * (logins_trend_ratio - 1)) as integer))
-        end as reason
+        end
     from scored_days
 
     union all
 
     select
         account_id, as_of_date, lifecycle_stage,
-        'breadth' as component,
-        breadth as component_value,
-        printf('%d of %d features used in {{ window_days }} days', features_used_30d, features_available) as reason
+        'breadth',
+        breadth,
+        printf('%d of %d features used in {{ window_days }} days', features_used_30d, features_available)
+    from scored_days
+
+    union all
+
+    -- support load: tickets per seat; without a help desk (or before its first ticket) no data
+    select
+        account_id, as_of_date, lifecycle_stage,
+        'support',
+        case when has_support_data then tickets_90d / nullif(seats, 0) end,
+        printf('%d support tickets in {{ support_days }} days (%.1f per seat)',
+               tickets_90d, tickets_90d / nullif(seats, 0))
+    from scored_days
+
+    union all
+
+    select
+        account_id, as_of_date, lifecycle_stage,
+        'csat',
+        csat_90d,
+        printf('CSAT %d%% (%d of %d ratings good) in {{ support_days }} days',
+               cast(round(100 * csat_90d) as integer), csat_good_90d, csat_rated_90d)
+    from scored_days
+
+    union all
+
+    -- sentiment: NPS of the responses in the window; no data without responses
+    select
+        account_id, as_of_date, lifecycle_stage,
+        'sentiment',
+        nps,
+        printf('NPS %d from %d survey responses in {{ nps_days }} days',
+               cast(round(nps) as integer), nps_responses)
+    from scored_days
+
+    union all
+
+    select
+        account_id, as_of_date, lifecycle_stage,
+        'training',
+        case when has_training_data then people_trained / nullif(seats, 0) end,
+        printf('%d of %d seats trained', people_trained, seats)
+    from scored_days
+
+    union all
+
+    -- the contract relationship: did the last renewal add or cut seats? no data in a
+    -- first term
+    select
+        account_id, as_of_date, lifecycle_stage,
+        'relationship',
+        seat_change_ratio,
+        case
+            when seats < previous_seats
+                then printf('seats cut from %d to %d at the last renewal', previous_seats, seats)
+            when seats = previous_seats
+                then printf('seats flat at %d at the last renewal', seats)
+            else printf('seats grew from %d to %d at the last renewal', previous_seats, seats)
+        end
     from scored_days
 ),
 
@@ -68,7 +157,7 @@ weights as (
 ),
 
 targets as (
-    select scorecard_version, component, target
+    select scorecard_version, component, floor, target
     from {{ ref('health_score_components') }}
     where scorecard_version = '{{ var("scorecard_version") }}'
 )
@@ -80,12 +169,14 @@ select
     weights.scorecard_version,
     components.component,
     components.component_value,
+    targets.floor,
     targets.target,
-    -- reaching the target scores 100; no data (NULL value) gives no score. The explicit
-    -- case matters: DuckDB's least/greatest skip NULLs.
+    -- reaching the target scores 100, the floor 0; no data (NULL value) gives no score.
+    -- The explicit case matters: DuckDB's least / greatest skip NULLs.
     case
         when components.component_value is not null
-            then 100 * greatest(0, least(1, components.component_value / targets.target))
+            then 100 * greatest(0, least(1,
+                (components.component_value - targets.floor) / (targets.target - targets.floor)))
     end as score,
     weights.weight,
     case when components.component_value is not null then components.reason end as reason

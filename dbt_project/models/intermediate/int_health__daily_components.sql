@@ -17,8 +17,9 @@ with world as (
 
 lifecycle_rules as (
     select
-        max(days) filter (where lifecycle_stage = 'onboarding') as onboarding_days,
-        max(days) filter (where lifecycle_stage = 'renewal') as renewal_days
+        max(value) filter (where parameter = 'onboarding_setup_active_users') as setup_active_users,
+        cast(max(value) filter (where parameter = 'onboarding_max_days') as integer) as onboarding_max_days,
+        cast(max(value) filter (where parameter = 'renewal_window_days') as integer) as renewal_window_days
     from {{ ref('lifecycle_rules') }}
 ),
 
@@ -95,22 +96,16 @@ account_days as (
 -- active day in the window after it. A running sum of +1 per run start and -1 per run end
 -- is the distinct count on every day, and a run end never depends on days after D.
 account_events as (
-    select
-        matched_tenants.account_id,
-        events.user_id,
-        events.feature_name,
-        cast(events.occurred_at as date) as active_on
-    from {{ ref('stg_product__events') }} as events
-    inner join matched_tenants
-        on events.tenant_id = matched_tenants.tenant_id
+    select account_events.account_id, account_events.person_key, account_events.feature_name, account_events.active_on
+    from {{ ref('int_product__account_events') }} as account_events
     cross join world
-    where cast(events.occurred_at as date) <= world.world_date
+    where account_events.active_on <= world.world_date
 ),
 
 active_items as (
-    select distinct account_id, 'user' as item_kind, user_id as item, active_on
+    select distinct account_id, 'user' as item_kind, person_key as item, active_on
     from account_events
-    where user_id is not null
+    where person_key is not null
     union all
     select distinct account_id, 'feature' as item_kind, feature_name as item, active_on
     from account_events
@@ -170,7 +165,8 @@ rolling_usage as (
                 and interval {{ window_days }} days preceding
         ), 0) as bigint) as logins_prev_30d,
         cast(sum(coalesce(daily_changes.user_change, 0)) over running_total as bigint) as active_users_30d,
-        cast(sum(coalesce(daily_changes.feature_change, 0)) over running_total as bigint) as features_used_30d
+        cast(sum(coalesce(daily_changes.feature_change, 0)) over running_total as bigint) as features_used_30d,
+        max(daily_usage.activity_date) over running_total as last_activity_on
     from account_days
     left join daily_usage
         on account_days.account_id = daily_usage.account_id
@@ -203,6 +199,48 @@ features_available as (
     group by calendar.as_of_date
 ),
 
+-- setup is done on the first day an onboarding course was completed (and the product
+-- was used), or on the first day enough people were active
+onboarding_trainings as (
+    select account_id, min(completed_on) as onboarding_completed_on
+    from {{ ref('int_training__enrollments') }}
+    where course_kind = 'onboarding' and completed_on is not null and account_id is not null
+    group by account_id
+),
+
+setup_days as (
+    select
+        rolling_usage.account_id,
+        min(rolling_usage.as_of_date) filter (
+            where rolling_usage.active_users_30d >= lifecycle_rules.setup_active_users
+        ) as enough_users_on
+    from rolling_usage
+    cross join lifecycle_rules
+    group by rolling_usage.account_id
+),
+
+handoffs as (
+    select
+        account_bounds.account_id,
+        -- explicit cases: DuckDB's least / greatest skip NULLs
+        case
+            when onboarding_trainings.onboarding_completed_on is null
+                or account_firsts.first_activity_on is null
+                then setup_days.enough_users_on
+            else least(
+                greatest(onboarding_trainings.onboarding_completed_on, account_firsts.first_activity_on),
+                coalesce(setup_days.enough_users_on, cast('infinity' as date))
+            )
+        end as setup_done_on
+    from account_bounds
+    inner join account_firsts
+        on account_bounds.account_id = account_firsts.account_id
+    left join onboarding_trainings
+        on account_bounds.account_id = onboarding_trainings.account_id
+    left join setup_days
+        on account_bounds.account_id = setup_days.account_id
+),
+
 -- the contract covering the day; with overlapping terms the latest start wins
 covering_contracts as (
     select
@@ -213,7 +251,8 @@ covering_contracts as (
         contracts.end_date as contract_end_date,
         contracts.mrr,
         contracts.seats,
-        contracts.plan
+        contracts.plan,
+        contracts.previous_seats
     from account_days
     inner join contracts
         on account_days.account_id = contracts.account_id
@@ -236,14 +275,20 @@ measures as (
         covering_contracts.mrr,
         covering_contracts.seats,
         covering_contracts.plan,
+        covering_contracts.previous_seats,
         case
             when covering_contracts.contract_id is null then null
-            when account_days.as_of_date
-                < {{ add_days('account_bounds.first_contract_start', 'lifecycle_rules.onboarding_days') }}
-                then 'onboarding'
+            -- the renewal window comes first: whatever else, the decision is near
             when {{ dbt.datediff('account_days.as_of_date', 'covering_contracts.contract_end_date', 'day') }}
-                <= lifecycle_rules.renewal_days
+                <= lifecycle_rules.renewal_window_days
                 then 'renewal'
+            -- onboarding from the first contract until setup is done and usage has
+            -- started, at most onboarding_max_days
+            when account_days.as_of_date >= account_bounds.first_contract_start
+                and account_days.as_of_date
+                    < {{ add_days('account_bounds.first_contract_start', 'lifecycle_rules.onboarding_max_days') }}
+                and (handoffs.setup_done_on is null or account_days.as_of_date < handoffs.setup_done_on)
+                then 'onboarding'
             else 'adoption'
         end as lifecycle_stage,
         -- usage only means something once a matched tenant exists; before that (or
@@ -253,7 +298,9 @@ measures as (
         rolling_usage.logins_30d,
         rolling_usage.logins_prev_30d,
         rolling_usage.features_used_30d,
-        features_available.features_available
+        rolling_usage.last_activity_on,
+        features_available.features_available,
+        handoffs.setup_done_on
     from account_days
     inner join account_bounds
         on account_days.account_id = account_bounds.account_id
@@ -265,6 +312,8 @@ measures as (
     left join covering_contracts
         on account_days.account_id = covering_contracts.account_id
         and account_days.as_of_date = covering_contracts.as_of_date
+    left join handoffs
+        on account_days.account_id = handoffs.account_id
     cross join lifecycle_rules
 ),
 
@@ -279,13 +328,17 @@ product_measures as (
         mrr,
         seats,
         plan,
+        previous_seats,
         lifecycle_stage,
         has_product_data,
         case when has_product_data then active_users_30d end as active_users_30d,
         case when has_product_data then logins_30d end as logins_30d,
         case when has_product_data then logins_prev_30d end as logins_prev_30d,
         case when has_product_data then features_used_30d end as features_used_30d,
-        case when has_product_data then features_available end as features_available
+        case when has_product_data then features_available end as features_available,
+        case when has_product_data then last_activity_on end as last_activity_on,
+        -- the hand-off to adoption, visible only from the day it happened
+        case when setup_done_on <= as_of_date then setup_done_on end as setup_done_on
     from measures
 )
 

@@ -1,6 +1,7 @@
--- One row per account: CRM facts, the current contract, usage over the last 30 days,
--- the current health score. Support, voice-of-customer and training columns are typed
--- NULLs until their sources are ingested.
+-- One row per account as of the world's today: CRM facts, the contract covering today,
+-- usage over the last 30 days, support over 90 days, NPS over 180 days, training, the
+-- current health score and churn risk. Every measure is the value of the day-D models
+-- for D = today, so it agrees with marts.health_scores.
 
 with accounts as (
     select * from {{ ref('int_crm__accounts') }}
@@ -18,6 +19,41 @@ today as (
         on daily.as_of_date = world.world_date
 ),
 
+support as (
+    select daily.*
+    from {{ ref('int_support__account_daily') }} as daily
+    inner join world
+        on daily.as_of_date = world.world_date
+),
+
+voice as (
+    select daily.*
+    from {{ ref('int_surveys__account_daily') }} as daily
+    inner join world
+        on daily.as_of_date = world.world_date
+),
+
+training as (
+    select daily.*
+    from {{ ref('int_training__account_daily') }} as daily
+    inner join world
+        on daily.as_of_date = world.world_date
+),
+
+-- response times of the tickets created in the support window
+support_times as (
+    select
+        tickets.account_id,
+        median(tickets.first_response_minutes) as median_first_response_minutes_90d,
+        median(tickets.resolution_minutes) as median_resolution_minutes_90d
+    from {{ ref('int_support__tickets') }} as tickets
+    cross join world
+    where tickets.account_id is not null
+        and tickets.created_on > {{ add_days('world.world_date', -var('support_window_days')) }}
+        and tickets.created_on <= world.world_date
+    group by tickets.account_id
+),
+
 tenants as (
     select account_id, count(*) as n_tenants
     from {{ ref('int_identity__tenant_accounts') }}
@@ -27,6 +63,10 @@ tenants as (
 
 current_scores as (
     select * from {{ ref('health_score_current') }}
+),
+
+risk as (
+    select * from {{ ref('score_calibration') }}
 )
 
 select
@@ -50,6 +90,7 @@ select
     today.seats,
     today.contract_end_date as renewal_date,
     {{ dbt.datediff('world.world_date', 'today.contract_end_date', 'day') }} as days_to_renewal,
+    today.first_contract_start as customer_since,
 
     -- usage over the last 30 days (NULL without a matched tenant)
     today.active_users_30d,
@@ -58,33 +99,49 @@ select
     today.logins_prev_30d,
     round(today.logins_trend_ratio - 1, 4) as logins_trend_30d,
     today.features_used_30d,
+    today.last_activity_on,
 
-    -- support: filled once Zendesk / Freshdesk are ingested
-    cast(null as integer) as open_tickets,
-    cast(null as integer) as tickets_90d,
-    cast(null as double) as sla_breach_rate_90d,
-    cast(null as double) as csat_90d,
+    -- support (NULL without a help desk)
+    support.open_tickets,
+    support.tickets_90d,
+    round(support.sla_breach_rate_90d, 4) as sla_breach_rate_90d,
+    round(support.csat_90d, 4) as csat_90d,
+    support_times.median_first_response_minutes_90d,
+    support_times.median_resolution_minutes_90d,
 
-    -- voice of the customer: filled once the survey tool is ingested
-    cast(null as double) as nps,
-    cast(null as integer) as nps_responses_180d,
-    cast(null as double) as nps_response_rate_180d,
+    -- voice of the customer over the last 180 days (NULL without a survey tool)
+    voice.nps,
+    case when voice.has_survey_data then voice.nps_responses end as nps_responses_180d,
+    round(voice.response_rate, 4) as nps_response_rate_180d,
 
-    -- training: filled once the LMS is ingested
-    cast(null as integer) as trainings_completed,
-    cast(null as boolean) as onboarding_completed,
+    -- training (NULL without an LMS)
+    training.trainings_completed,
+    training.people_trained,
+    training.onboarding_completed,
 
     current_scores.health_score,
     current_scores.health_band,
     current_scores.as_of_date as health_scored_on,
     current_scores.score_change_30d,
     current_scores.top_reasons,
+    current_scores.coverage as health_coverage,
+    risk.churn_risk,
     world.world_date as as_of_date
 from accounts
 cross join world
 left join today
     on accounts.account_id = today.account_id
+left join support
+    on accounts.account_id = support.account_id
+left join voice
+    on accounts.account_id = voice.account_id
+left join training
+    on accounts.account_id = training.account_id
+left join support_times
+    on accounts.account_id = support_times.account_id
 left join tenants
     on accounts.account_id = tenants.account_id
 left join current_scores
     on accounts.account_id = current_scores.account_id
+left join risk
+    on current_scores.health_band = risk.health_band

@@ -1,12 +1,33 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['account_id', 'as_of_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+    )
+}}
+
 -- One row per (account_id, as_of_date): the daily, point-in-time health score.
 -- Components with no data on a day are left out and the remaining weights rescaled;
--- coverage says which share of the stage's weight had data. Days where no component had
--- data are not scored.
+-- coverage says which share of the stage's weight had data. Days where less than
+-- var min_coverage of the weight had data are not scored.
+--
+-- Incremental: a run scores the days after the latest day already in the table, plus
+-- the last var score_reprocess_days days again (late-arriving events of those days are
+-- then included). Earlier rows are kept as they were: a row only uses data up to its own
+-- day, so a full refresh (dbt build --full-refresh) rebuilds the same rows for the days
+-- of the history window. After a change to the scorecard seeds, run a full refresh to
+-- re-score the history; each row carries the scorecard_version it was scored with.
 
-{%- set components = ['utilization', 'usage', 'usage_trend', 'breadth'] %}
+{%- set components = var('score_components') %}
 
 with component_scores as (
     select * from {{ ref('int_health__component_scores') }}
+    {%- if is_incremental() %}
+    where as_of_date > (
+        select {{ add_days('max(as_of_date)', -var('score_reprocess_days')) }} from {{ this }}
+    )
+    {%- endif %}
 ),
 
 weighted as (
@@ -26,6 +47,7 @@ contributions as (
         weight / weight_with_data * (100 - score) as points_lost
     from weighted
     where weight_with_data > 0
+        and weight_with_data / total_weight >= {{ var('min_coverage') }}
 ),
 
 ranked_reasons as (
@@ -54,7 +76,7 @@ account_days as (
         {%- endfor %}
         coalesce(
             string_agg(reason, '; ' order by reason_rank)
-                filter (where reason_rank <= {{ var('top_reasons_count') }} and points_lost > 0),
+                filter (where reason_rank <= {{ var('top_reasons_count') }} and points_lost >= 0.5),
             'no negative drivers'
         ) as top_reasons
     from ranked_reasons
@@ -62,23 +84,26 @@ account_days as (
 ),
 
 bands as (
-    select band, min_score
+    select lifecycle_stage, band, min_score
     from {{ ref('health_band_thresholds') }}
     where scorecard_version = '{{ var("scorecard_version") }}'
 ),
 
-inputs as (
-    select
-        account_id,
-        as_of_date,
-        contract_id,
-        seats,
-        active_users_30d,
-        logins_30d,
-        logins_prev_30d,
-        features_used_30d,
-        features_available
+product as (
+    select *
     from {{ ref('int_health__daily_components') }}
+),
+
+support as (
+    select * from {{ ref('int_support__account_daily') }}
+),
+
+voice as (
+    select * from {{ ref('int_surveys__account_daily') }}
+),
+
+training as (
+    select * from {{ ref('int_training__account_daily') }}
 )
 
 select
@@ -94,17 +119,40 @@ select
     account_days.{{ component }}_score,
     account_days.{{ component }}_contribution,
     {%- endfor %}
-    inputs.contract_id,
-    inputs.seats,
-    inputs.active_users_30d,
-    inputs.logins_30d,
-    inputs.logins_prev_30d,
-    inputs.features_used_30d,
-    inputs.features_available
+    -- the inputs, as they were on the day
+    product.contract_id,
+    product.contract_end_date,
+    {{ dbt.datediff('account_days.as_of_date', 'product.contract_end_date', 'day') }} as days_to_renewal,
+    product.mrr,
+    product.seats,
+    product.active_users_30d,
+    product.logins_30d,
+    product.logins_prev_30d,
+    product.features_used_30d,
+    product.features_available,
+    product.last_activity_on,
+    support.open_tickets,
+    support.tickets_90d,
+    support.sla_breaches_90d,
+    support.csat_90d,
+    voice.nps as nps_180d,
+    voice.nps_responses as nps_responses_180d,
+    training.people_trained,
+    training.onboarding_completed
 from account_days
--- the band is the one with the highest min_score the score reaches
+-- the band is the one with the highest min_score the score reaches, for the day's stage
 asof inner join bands
-    on account_days.health_score >= bands.min_score
-inner join inputs
-    on account_days.account_id = inputs.account_id
-    and account_days.as_of_date = inputs.as_of_date
+    on account_days.lifecycle_stage = bands.lifecycle_stage
+    and account_days.health_score >= bands.min_score
+inner join product
+    on account_days.account_id = product.account_id
+    and account_days.as_of_date = product.as_of_date
+left join support
+    on account_days.account_id = support.account_id
+    and account_days.as_of_date = support.as_of_date
+left join voice
+    on account_days.account_id = voice.account_id
+    and account_days.as_of_date = voice.as_of_date
+left join training
+    on account_days.account_id = training.account_id
+    and account_days.as_of_date = training.as_of_date

@@ -1,5 +1,19 @@
 with source as (
-    select * from {{ source('hubspot', 'companies') }}
+    select * from {{ source_or_empty('hubspot', 'companies', {
+        'id': 'varchar',
+        'name': 'varchar',
+        'domain': 'varchar',
+        'industry': 'varchar',
+        'numberofemployees': 'varchar',
+        'country': 'varchar',
+        'customer_id': 'varchar',
+        'hubspot_owner_id': 'varchar',
+        'lifecyclestage': 'varchar',
+        'customer_status': 'varchar',
+        'createdate': 'timestamptz',
+        'hs_lastmodifieddate': 'timestamptz',
+        'archived': 'boolean',
+    }) }} as raw
 ),
 
 renamed as (
@@ -10,7 +24,7 @@ renamed as (
         industry,
         {{ to_integer('numberofemployees') }} as employees,
         country,
-        customer_id,
+        nullif(trim(customer_id), '') as customer_id,
         {{ to_id('hubspot_owner_id') }} as hubspot_owner_id,
         lifecyclestage as hubspot_lifecycle_stage,
         customer_status,
@@ -19,6 +33,10 @@ renamed as (
         {{ to_flag('archived') }} as is_deleted,
         _dlt_load_id as dlt_load_id
     from source
+    where id is not null
 )
 
 select * from renamed
+qualify row_number() over (
+    partition by hubspot_company_id order by modified_at desc nulls last, dlt_load_id desc
+) = 1

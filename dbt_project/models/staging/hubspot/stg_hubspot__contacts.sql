@@ -1,5 +1,15 @@
 with source as (
-    select * from {{ source('hubspot', 'contacts') }}
+    select * from {{ source_or_empty('hubspot', 'contacts', {
+        'id': 'varchar',
+        'email': 'varchar',
+        'firstname': 'varchar',
+        'lastname': 'varchar',
+        'jobtitle': 'varchar',
+        'associatedcompanyid': 'varchar',
+        'createdate': 'timestamptz',
+        'lastmodifieddate': 'timestamptz',
+        'archived': 'boolean',
+    }) }} as raw
 ),
 
 renamed as (
@@ -15,6 +25,10 @@ renamed as (
         {{ to_flag('archived') }} as is_deleted,
         _dlt_load_id as dlt_load_id
     from source
+    where id is not null
 )
 
 select * from renamed
+qualify row_number() over (
+    partition by hubspot_contact_id order by modified_at desc nulls last, dlt_load_id desc
+) = 1

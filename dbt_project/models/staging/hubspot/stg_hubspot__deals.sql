@@ -1,5 +1,22 @@
 with source as (
-    select * from {{ source('hubspot', 'deals') }}
+    select * from {{ source_or_empty('hubspot', 'deals', {
+        'id': 'varchar',
+        'company_id': 'varchar',
+        'dealname': 'varchar',
+        'dealtype': 'varchar',
+        'dealstage': 'varchar',
+        'pipeline': 'varchar',
+        'amount': 'varchar',
+        'closedate': 'timestamptz',
+        'contract_start_date': 'varchar',
+        'contract_end_date': 'varchar',
+        'mrr': 'varchar',
+        'seats': 'varchar',
+        'plan': 'varchar',
+        'createdate': 'timestamptz',
+        'hs_lastmodifieddate': 'timestamptz',
+        'archived': 'boolean',
+    }) }} as raw
 ),
 
 renamed as (
@@ -22,6 +39,10 @@ renamed as (
         {{ to_flag('archived') }} as is_deleted,
         _dlt_load_id as dlt_load_id
     from source
+    where id is not null
 )
 
 select * from renamed
+qualify row_number() over (
+    partition by hubspot_deal_id order by modified_at desc nulls last, dlt_load_id desc
+) = 1

@@ -1,5 +1,11 @@
 with source as (
-    select * from {{ source('hubspot', 'owners') }}
+    select * from {{ source_or_empty('hubspot', 'owners', {
+        'id': 'varchar',
+        'email': 'varchar',
+        'first_name': 'varchar',
+        'last_name': 'varchar',
+        'archived': 'boolean',
+    }) }} as raw
 ),
 
 renamed as (
@@ -11,6 +17,8 @@ renamed as (
         {{ to_flag('archived') }} as is_deleted,
         _dlt_load_id as dlt_load_id
     from source
+    where id is not null
 )
 
 select * from renamed
+qualify row_number() over (partition by hubspot_owner_id order by dlt_load_id desc) = 1

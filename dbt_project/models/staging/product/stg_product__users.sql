@@ -1,5 +1,11 @@
 with source as (
-    select * from {{ source('product', 'users') }}
+    select * from {{ source_or_empty('product', 'users', {
+        'user_id': 'varchar',
+        'tenant_id': 'varchar',
+        'email': 'varchar',
+        'role': 'varchar',
+        'created_at': 'timestamptz',
+    }) }} as raw
 ),
 
 renamed as (
@@ -11,6 +17,8 @@ renamed as (
         {{ to_utc_timestamp('created_at') }} as created_at,
         _dlt_load_id as dlt_load_id
     from source
+    where user_id is not null
 )
 
 select * from renamed
+qualify row_number() over (partition by user_id order by dlt_load_id desc) = 1

@@ -1,11 +1,24 @@
 with source as (
-    select * from {{ source('salesforce', 'accounts') }}
+    select * from {{ source_or_empty('salesforce', 'accounts', {
+        'id': 'varchar',
+        'name': 'varchar',
+        'account_number': 'varchar',
+        'website': 'varchar',
+        'industry': 'varchar',
+        'number_of_employees': 'bigint',
+        'billing_country': 'varchar',
+        'type': 'varchar',
+        'owner_id': 'varchar',
+        'created_date': 'timestamptz',
+        'system_modstamp': 'timestamptz',
+        'is_deleted': 'boolean',
+    }) }} as raw
 ),
 
 renamed as (
     select
         {{ to_id('id') }} as salesforce_account_id,
-        account_number,
+        nullif(trim(account_number), '') as account_number,
         name as account_name,
         website,
         industry,
@@ -18,6 +31,10 @@ renamed as (
         {{ to_flag('is_deleted') }} as is_deleted,
         _dlt_load_id as dlt_load_id
     from source
+    where id is not null
 )
 
 select * from renamed
+qualify row_number() over (
+    partition by salesforce_account_id order by modified_at desc nulls last, dlt_load_id desc
+) = 1

@@ -1,5 +1,15 @@
 with source as (
-    select * from {{ source('salesforce', 'contacts') }}
+    select * from {{ source_or_empty('salesforce', 'contacts', {
+        'id': 'varchar',
+        'account_id': 'varchar',
+        'email': 'varchar',
+        'first_name': 'varchar',
+        'last_name': 'varchar',
+        'title': 'varchar',
+        'created_date': 'timestamptz',
+        'system_modstamp': 'timestamptz',
+        'is_deleted': 'boolean',
+    }) }} as raw
 ),
 
 renamed as (
@@ -15,6 +25,10 @@ renamed as (
         {{ to_flag('is_deleted') }} as is_deleted,
         _dlt_load_id as dlt_load_id
     from source
+    where id is not null
 )
 
 select * from renamed
+qualify row_number() over (
+    partition by salesforce_contact_id order by modified_at desc nulls last, dlt_load_id desc
+) = 1

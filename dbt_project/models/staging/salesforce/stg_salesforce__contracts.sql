@@ -1,5 +1,19 @@
 with source as (
-    select * from {{ source('salesforce', 'contracts') }}
+    select * from {{ source_or_empty('salesforce', 'contracts', {
+        'id': 'varchar',
+        'account_id': 'varchar',
+        'contract_number': 'varchar',
+        'start_date': 'varchar',
+        'end_date': 'varchar',
+        'status': 'varchar',
+        'contract_term': 'bigint',
+        'mrr__c': 'double',
+        'seats__c': 'double',
+        'plan__c': 'varchar',
+        'created_date': 'timestamptz',
+        'system_modstamp': 'timestamptz',
+        'is_deleted': 'boolean',
+    }) }} as raw
 ),
 
 renamed as (
@@ -19,6 +33,13 @@ renamed as (
         {{ to_flag('is_deleted') }} as is_deleted,
         _dlt_load_id as dlt_load_id
     from source
+    -- a contract without an account or a start covers nothing
+    where id is not null
+        and account_id is not null
+        and {{ to_date('start_date') }} is not null
 )
 
 select * from renamed
+qualify row_number() over (
+    partition by salesforce_contract_id order by modified_at desc nulls last, dlt_load_id desc
+) = 1

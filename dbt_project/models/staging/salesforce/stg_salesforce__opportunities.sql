@@ -1,5 +1,18 @@
 with source as (
-    select * from {{ source('salesforce', 'opportunities') }}
+    select * from {{ source_or_empty('salesforce', 'opportunities', {
+        'id': 'varchar',
+        'account_id': 'varchar',
+        'name': 'varchar',
+        'type': 'varchar',
+        'stage_name': 'varchar',
+        'close_date': 'date',
+        'amount': 'double',
+        'is_closed': 'boolean',
+        'is_won': 'boolean',
+        'created_date': 'timestamptz',
+        'system_modstamp': 'timestamptz',
+        'is_deleted': 'boolean',
+    }) }} as raw
 ),
 
 renamed as (
@@ -18,6 +31,10 @@ renamed as (
         {{ to_flag('is_deleted') }} as is_deleted,
         _dlt_load_id as dlt_load_id
     from source
+    where id is not null
 )
 
 select * from renamed
+qualify row_number() over (
+    partition by salesforce_opportunity_id order by modified_at desc nulls last, dlt_load_id desc
+) = 1

@@ -1,5 +1,11 @@
 with source as (
-    select * from {{ source('salesforce', 'users') }}
+    select * from {{ source_or_empty('salesforce', 'users', {
+        'id': 'varchar',
+        'email': 'varchar',
+        'name': 'varchar',
+        'is_active': 'boolean',
+        'system_modstamp': 'timestamptz',
+    }) }} as raw
 ),
 
 renamed as (
@@ -11,6 +17,10 @@ renamed as (
         {{ to_utc_timestamp('system_modstamp') }} as modified_at,
         _dlt_load_id as dlt_load_id
     from source
+    where id is not null
 )
 
 select * from renamed
+qualify row_number() over (
+    partition by salesforce_user_id order by modified_at desc nulls last, dlt_load_id desc
+) = 1

@@ -1,0 +1,24 @@
+{{ config(materialized='table') }}
+
+-- One row per account and day of the scored history: the last score_history_days days up
+-- to the world's today, for every account of int_crm__accounts. The grid the daily
+-- support, survey and training measures are computed on.
+
+{%- set history_days = var('score_history_days') %}
+
+with world as (
+    select as_of_date as world_date from {{ ref('int_calendar__as_of_date') }}
+),
+
+days as (
+    select cast(unnest(generate_series(
+        {{ add_days('world.world_date', -(history_days - 1)) }},
+        world.world_date,
+        interval 1 day
+    )) as date) as as_of_date
+    from world
+)
+
+select accounts.account_id, days.as_of_date
+from {{ ref('int_crm__accounts') }} as accounts
+cross join days

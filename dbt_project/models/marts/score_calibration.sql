@@ -1,0 +1,51 @@
+-- How often accounts of each band actually churned: the basis of churn_risk.
+-- One row per health band, pooled over every evaluation date of score_validation for the
+-- horizon var churn_risk_horizon_days (180):
+--   observed_churn_rate  churned / observed accounts of the band
+--   churn_risk           the same, shrunk towards the overall rate with the weight of
+--                        var churn_risk_prior_weight observations, so a band seen only a
+--                        few times is not given 0 % or 100 %:
+--                        (n_churned + k x overall_rate) / (n_observations + k)
+-- NULL when there is nothing to learn from yet (no evaluation date with a known outcome).
+
+{%- set k = var('churn_risk_prior_weight') %}
+
+with labeled as (
+    select * from {{ ref('int_validation__labeled_scores') }}
+    where model = 'health_score'
+        and horizon_days = {{ var('churn_risk_horizon_days') }}
+),
+
+bands as (
+    select distinct band as health_band
+    from {{ ref('health_band_thresholds') }}
+    where scorecard_version = '{{ var("scorecard_version") }}'
+),
+
+overall as (
+    select count(*) as n_observations, count(*) filter (where churned) as n_churned
+    from labeled
+),
+
+per_band as (
+    select health_band, count(*) as n_observations, count(*) filter (where churned) as n_churned
+    from labeled
+    group by health_band
+)
+
+select
+    bands.health_band,
+    {{ var('churn_risk_horizon_days') }} as horizon_days,
+    coalesce(per_band.n_observations, 0) as n_observations,
+    coalesce(per_band.n_churned, 0) as n_churned,
+    round(per_band.n_churned / nullif(per_band.n_observations, 0), 4) as observed_churn_rate,
+    round(overall.n_churned / nullif(overall.n_observations, 0), 4) as overall_churn_rate,
+    case when overall.n_observations > 0 then round(
+        (coalesce(per_band.n_churned, 0) + {{ k }} * overall.n_churned / overall.n_observations)
+        / (coalesce(per_band.n_observations, 0) + {{ k }}),
+        4)
+    end as churn_risk
+from bands
+cross join overall
+left join per_band
+    on bands.health_band = per_band.health_band

@@ -106,10 +106,12 @@ def sync_gate_checks(home: Home) -> list[AssetChecksDefinition]:
                 return AssetCheckResult(passed=True, metadata={"auc": "no validation table yet"})
             row = con.execute(
                 "select auc, evaluated_on, n_accounts, n_churned from marts.score_validation "
-                "where horizon_days = 90 and auc is not null order by evaluated_on desc limit 1"
+                "where model = 'health_score' and horizon_days = 90 and auc is not null and n_churned >= ? "
+                "order by evaluated_on desc limit 1", [automation.MIN_CHURNED_FOR_AUC]
             ).fetchone()
-        if row is None:
-            return AssetCheckResult(passed=True, metadata={"auc": "no evaluation date with churn yet"})
+        if row is None:  # too few churners for an AUC that means anything: nothing to judge yet
+            return AssetCheckResult(passed=True, metadata={
+                "auc": f"no evaluation date with {automation.MIN_CHURNED_FOR_AUC}+ churned accounts yet"})
         auc, evaluated_on, n_accounts, n_churned = row
         return AssetCheckResult(passed=auc >= automation.MIN_VALIDATION_AUC, metadata={
             "auc": round(float(auc), 4), "evaluated_on": str(evaluated_on),

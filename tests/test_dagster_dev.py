@@ -68,5 +68,5 @@ def test_dagster_dev_loads_every_definition(dagster_dev):
     assert loaded["__typename"] == "RepositoryLocation", loaded.get("message")
     repository = loaded["repositories"][0]
     assert {job["name"] for job in repository["jobs"]} >= {"cs360_all", "cs360_ingest", "cs360_transform", "cs360_sync"}
-    assert {schedule["name"] for schedule in repository["schedules"]} == {"cs360_daily"}
+    assert {schedule["name"] for schedule in repository["schedules"]} == {"cs360_daily", "cs360_hourly_voice_of_customer"}
     assert len(repository["assetNodes"]) > 30

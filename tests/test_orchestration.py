@@ -87,7 +87,7 @@ def test_instance_storage_on_postgres(tmp_path, monkeypatch):
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"create database {database}"], check=True,
                    capture_output=True)
     try:
-        monkeypatch.setenv(POSTGRES_STORAGE_ENV, f"postgresql://postgres@127.0.0.1:5432/{database}")
+        monkeypatch.setenv(POSTGRES_STORAGE_ENV, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}")
         monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
         home = resolve_home(tmp_path)
         assert f"env: {POSTGRES_STORAGE_ENV}" in (home.dagster_home / "dagster.yaml").read_text()
@@ -107,3 +107,23 @@ def test_instance_storage_on_postgres(tmp_path, monkeypatch):
     finally:
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"drop database if exists {database} with (force)"],
                        capture_output=True)
+
+
+def test_the_failure_sensor_posts_the_failed_step_to_the_webhook(module_home, module_sandbox, defs, monkeypatch):
+    monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", "revoked-token")  # the double answers 401
+    instance = DagsterInstance.get()
+    job = defs.resolve_job_def("cs360_ingest")
+    result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                    asset_selection=[AssetKey(["raw_salesforce", "accounts"])])
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    posted_before = len(module_sandbox.webhook.posts)
+    context = build_run_status_sensor_context(
+        sensor_name=run_failure_to_webhook.name, dagster_instance=instance,
+        dagster_run=result.dagster_run, dagster_event=failure,
+    ).for_run_failure()
+    run_failure_to_webhook(context)
+    posts = module_sandbox.webhook.posts[posted_before:]
+    assert len(posts) == 1
+    text = posts[0]["text"] if isinstance(posts[0], dict) and "text" in posts[0] else posts[0]["body"]["text"]
+    assert "cs360_ingest" in text and "salesforce_raw" in text and result.run_id[:8] in text

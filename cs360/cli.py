@@ -84,11 +84,35 @@ def _run(args, home) -> int:
 
 
 def _sync(args, home) -> int:
-    from reverse_etl.sync import DESTINATIONS, sync_destination
+    """Each CRM (or the one named), then the alert webhook when no target is named.
+    A destination without credentials is skipped with one line (an error when named)."""
+    from pipelines.credentials import SourceNotConfigured
+    from reverse_etl.alerts import deliver_alerts
+    from reverse_etl.retry import RateLimitExhausted, RetriesExhausted
+    from reverse_etl.sync import DESTINATIONS, SyncAborted, sync_destination
+    from reverse_etl.writer import RequestFailed
 
     targets = [args.target] if args.target else list(DESTINATIONS)
-    runs = [sync_destination(home, target, dry_run=args.dry_run) for target in targets]
-    return 0 if all(run.failed == 0 for run in runs) else 1
+    ok = True
+    for target in targets:
+        try:
+            run = sync_destination(home, target, dry_run=args.dry_run, full_resync=args.full_resync)
+        except SourceNotConfigured as skipped:
+            print(skipped)
+            ok = ok and not args.target
+            continue
+        except (SyncAborted, RequestFailed, RetriesExhausted, RateLimitExhausted) as stopped:
+            print(stopped, file=sys.stderr)
+            ok = False
+            continue
+        ok = ok and run.failed == 0 and run.status not in ("failed", "aborted")
+    if not args.target:
+        try:
+            alerts = deliver_alerts(home, dry_run=args.dry_run)
+            ok = ok and alerts.status != "failed"
+        except SourceNotConfigured as skipped:
+            print(skipped)
+    return 0 if ok else 1
 
 
 def _status(args, home) -> int:

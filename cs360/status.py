@@ -1,4 +1,5 @@
-"""`cs360 status`: last run per stage (Dagster instance), freshness per source, sync state."""
+"""`cs360 status`: last run per stage (Dagster instance), freshness per source, sync state,
+open alerts."""
 
 from __future__ import annotations
 
@@ -26,9 +27,60 @@ def print_status(home: Home) -> None:
         print("data freshness (last load per source):")
         for dataset, loaded_at in report.source_freshness(con).items():
             print(f"  {dataset:<16} {loaded_at}")
-        print("CRM sync (last run per destination):")
-        for run in report.last_sync_runs(con):
-            print(f"  {run['destination']:<12} {run['finished_at']:%Y-%m-%d %H:%M}  planned {run['planned']}, "
-                  f"succeeded {run['succeeded']}, failed {run['failed']}")
+        print_sync_status(con)
         bands = report.band_counts(con)
         print("health bands: " + (", ".join(f"{b} {n}" for b, n in bands.items()) or "not scored yet"))
+        print_alert_status(con)
+
+
+def print_sync_status(con, out=print) -> None:
+    from reverse_etl.audit import failing_records, last_runs, state_summary
+
+    runs = last_runs(con)
+    out("CRM sync (last run per destination):")
+    if not runs:
+        out("  never run")
+    for run in runs:
+        finished = f"{run['finished_at']:%Y-%m-%d %H:%M}" if run.get("finished_at") is not None else "?"
+        status = run.get("status") or ("succeeded" if not run["failed"] else "partial")
+        line = (f"  {run['destination']:<12} {finished}  {status}: planned {run['planned']}, sent {run['sent']}, "
+                f"succeeded {run['succeeded']}, failed {run['failed']}")
+        if run.get("unchanged") is not None:
+            line += f", unchanged {run['unchanged']}"
+        line += f"; {run['api_calls']} API calls"
+        if run.get("method"):
+            line += f" ({run['method']})"
+        out(line)
+        if run.get("error"):
+            out(f"    stopped: {str(run['error']).splitlines()[0][:200]}")
+    states = state_summary(con)
+    if states:
+        out("CRM sync state (records per destination):")
+        for destination, counts in states.items():
+            out(f"  {destination:<12} in sync {counts.get('synced', 0)}, retrying next run "
+                f"{counts.get('retrying', 0)}, parked (permanent errors) {counts.get('parked', 0)}")
+        failing = failing_records(con)
+        if failing:
+            out("  failing records (vendor's reason):")
+            for r in failing:
+                out(f"    {r['destination']:<10} {r['record_id']} (account {r['account_id']}) {r['status']} "
+                    f"after {r['attempts']} tries: {r['last_error_code']}: {str(r['last_error'] or '')[:120]}")
+
+
+def print_alert_status(con, out=print) -> None:
+    from reverse_etl.alerts import alert_summary
+
+    summary = alert_summary(con)
+    if summary.get("missing"):
+        out("alerts: marts.alerts not built yet")
+        return
+    if "open_by_kind" in summary:
+        open_kinds = summary["open_by_kind"]
+        out(f"open alerts: {sum(open_kinds.values())}"
+            + (f" ({', '.join(f'{k} {n}' for k, n in open_kinds.items())})" if open_kinds else ""))
+    kinds = ", ".join(f"{k} {n}" for k, n in summary["by_kind"].items())
+    out(f"alerts raised: {summary['total']} ({kinds or 'none'}); posted {summary['delivered']}, "
+        f"not posted yet {summary['undelivered']} (of which failing {summary['retrying']}), "
+        f"parked {summary['parked']}")
+    for line in summary["last_errors"]:
+        out(f"  failing: {line[:200]}")

@@ -1,8 +1,18 @@
-"""Reverse-ETL bookkeeping in the warehouse: schema `reverse_etl`, one row per run and
-one row per record sent, so "what did we write last night" is a SQL question."""
+"""Reverse-ETL bookkeeping in the warehouse, schema `reverse_etl`:
+
+- `sync_runs`: one row per run and destination (planned, sent, succeeded, failed, API
+  calls, duration, how it was sent and how it ended);
+- `sync_records`: one row per record sent in a run, with its outcome and the vendor's
+  reason when it failed;
+- `sync_state`: the diff state, one row per (destination, record) (see `state.py`);
+- `alert_deliveries`: which alert went out when (see `alerts.py`).
+
+"What did we write last night, and why did that account not update?" is a SQL question.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import duckdb
@@ -15,11 +25,53 @@ create table if not exists reverse_etl.sync_runs (
     planned integer, sent integer, succeeded integer, failed integer, api_calls integer,
     duration_seconds double, dry_run boolean
 );
+alter table reverse_etl.sync_runs add column if not exists status varchar;
+alter table reverse_etl.sync_runs add column if not exists error varchar;
+alter table reverse_etl.sync_runs add column if not exists method varchar;
+alter table reverse_etl.sync_runs add column if not exists model_rows integer;
+alter table reverse_etl.sync_runs add column if not exists unchanged integer;
+alter table reverse_etl.sync_runs add column if not exists parked_skipped integer;
+alter table reverse_etl.sync_runs add column if not exists parked integer;
+alter table reverse_etl.sync_runs add column if not exists write_calls integer;
+alter table reverse_etl.sync_runs add column if not exists full_resync boolean;
 create table if not exists reverse_etl.sync_records (
     run_id varchar, destination varchar, record_id varchar, account_id varchar,
     outcome varchar, error varchar
 );
+alter table reverse_etl.sync_records add column if not exists error_code varchar;
+alter table reverse_etl.sync_records add column if not exists transient boolean;
+alter table reverse_etl.sync_records add column if not exists parked boolean;
+alter table reverse_etl.sync_records add column if not exists method varchar;
+alter table reverse_etl.sync_records add column if not exists recorded_at timestamptz;
+create table if not exists reverse_etl.sync_state (
+    destination varchar, record_id varchar, account_id varchar,
+    fingerprint varchar, synced_values varchar, synced_at timestamptz, synced_run_id varchar,
+    status varchar, failed_fingerprint varchar, attempts integer,
+    last_error_code varchar, last_error varchar, last_attempt_at timestamptz, last_run_id varchar
+);
+create table if not exists reverse_etl.alert_deliveries (
+    alert_id varchar, account_id varchar, kind varchar, created_at timestamptz,
+    status varchar, attempts integer, first_attempt_at timestamptz, delivered_at timestamptz,
+    last_status_code integer, last_error varchar
+);
 """
+
+SYNC_RECORDS_COLUMNS = ["run_id", "destination", "record_id", "account_id", "outcome", "error",
+                        "error_code", "transient", "parked", "method", "recorded_at"]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table]).fetchone()[0])
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 @dataclass
@@ -28,18 +80,34 @@ class RecordOutcome:
     account_id: str
     succeeded: bool
     error: str | None = None
+    error_code: str | None = None
+    transient: bool = False
+    parked: bool = False
+    method: str | None = None
 
 
 @dataclass
 class SyncRun:
     run_id: str
     destination: str
-    started_at: pd.Timestamp
-    planned: int
+    started_at: dt.datetime
+    planned: int = 0
     dry_run: bool = False
+    full_resync: bool = False
+    model_rows: int = 0
+    unchanged: int = 0
+    parked_skipped: int = 0
     api_calls: int = 0
+    write_calls: int = 0
+    method: str | None = None
+    status: str = "running"
+    error: str | None = None
     outcomes: list[RecordOutcome] = field(default_factory=list)
-    finished_at: pd.Timestamp | None = None
+    finished_at: dt.datetime | None = None
+
+    @property
+    def sent(self) -> int:
+        return len(self.outcomes)
 
     @property
     def succeeded(self) -> int:
@@ -49,26 +117,95 @@ class SyncRun:
     def failed(self) -> int:
         return sum(not o.succeeded for o in self.outcomes)
 
+    @property
+    def parked(self) -> int:
+        return sum(o.parked for o in self.outcomes)
+
+    def finish(self, status: str | None = None, error: str | None = None) -> None:
+        self.finished_at = now_utc()
+        if status:
+            self.status = status
+        elif self.status == "running":
+            self.status = "succeeded" if self.failed == 0 else "partial"
+        if error:
+            self.error = error
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert a frame by column name (tables may have grown columns since they were made)."""
+    if frame.empty:
+        return
+    con.register("_cs360_batch", frame)
+    try:
+        columns = ", ".join(frame.columns)
+        con.execute(f"insert into {table} ({columns}) select {columns} from _cs360_batch")
+    finally:
+        con.unregister("_cs360_batch")
+
+
+def outcome_frame(run: SyncRun, outcomes: list[RecordOutcome]) -> pd.DataFrame:
+    recorded_at = now_utc()
+    return pd.DataFrame(
+        [[run.run_id, run.destination, o.record_id, o.account_id, "succeeded" if o.succeeded else "failed",
+          o.error, o.error_code, o.transient, o.parked, o.method, recorded_at] for o in outcomes],
+        columns=SYNC_RECORDS_COLUMNS,
+    ).astype({"transient": bool, "parked": bool})
+
 
 def record_run(con: duckdb.DuckDBPyConnection, run: SyncRun) -> None:
-    con.execute(DDL)
-    duration = (run.finished_at - run.started_at).total_seconds()
+    """The run's summary row (its records were written batch by batch as they happened)."""
+    ensure_schema(con)
+    finished = run.finished_at or now_utc()
+    duration = (finished - run.started_at).total_seconds()
     con.execute(
-        "insert into reverse_etl.sync_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run.run_id, run.destination, run.started_at, run.finished_at, run.planned, len(run.outcomes),
-         run.succeeded, run.failed, run.api_calls, duration, run.dry_run],
+        """insert into reverse_etl.sync_runs
+           (run_id, destination, started_at, finished_at, planned, sent, succeeded, failed, api_calls,
+            duration_seconds, dry_run, status, error, method, model_rows, unchanged, parked_skipped, parked,
+            write_calls, full_resync)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [run.run_id, run.destination, run.started_at, finished, run.planned, run.sent, run.succeeded,
+         run.failed, run.api_calls, duration, run.dry_run, run.status, run.error, run.method, run.model_rows,
+         run.unchanged, run.parked_skipped, run.parked, run.write_calls, run.full_resync],
     )
-    if run.outcomes:
-        records = pd.DataFrame(
-            {
-                "run_id": run.run_id,
-                "destination": run.destination,
-                "record_id": [o.record_id for o in run.outcomes],
-                "account_id": [o.account_id for o in run.outcomes],
-                "outcome": ["succeeded" if o.succeeded else "failed" for o in run.outcomes],
-                "error": [o.error for o in run.outcomes],
-            }
-        )
-        con.register("sync_records_batch", records)
-        con.execute("insert into reverse_etl.sync_records select * from sync_records_batch")
-        con.unregister("sync_records_batch")
+
+
+# --- read side, for `cs360 status` ------------------------------------------------------
+
+def last_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    if not has_table(con, "reverse_etl", "sync_runs"):
+        return []
+    ensure_columns = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'reverse_etl' "
+        "and table_name = 'sync_runs'").fetchall()}
+    extra = [c for c in ("status", "error", "method", "unchanged", "write_calls") if c in ensure_columns]
+    columns = ["destination", "finished_at", "planned", "sent", "succeeded", "failed", "api_calls",
+               "duration_seconds", *extra]
+    frame = con.execute(f"""
+        select {', '.join(columns)} from reverse_etl.sync_runs where not dry_run
+        qualify row_number() over (partition by destination order by finished_at desc) = 1
+        order by destination
+    """).df()
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def state_summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """destination → {status: records}."""
+    if not has_table(con, "reverse_etl", "sync_state"):
+        return {}
+    summary: dict[str, dict[str, int]] = {}
+    for destination, status, n in con.execute(
+            "select destination, status, count(*) from reverse_etl.sync_state group by 1, 2 order by 1, 2").fetchall():
+        summary.setdefault(destination, {})[status] = n
+    return summary
+
+
+def failing_records(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[dict]:
+    """Records whose last attempt failed (parked first), with the vendor's reason."""
+    if not has_table(con, "reverse_etl", "sync_state"):
+        return []
+    frame = con.execute("""
+        select destination, record_id, account_id, status, attempts, last_error_code, last_error, last_attempt_at
+        from reverse_etl.sync_state where status in ('parked', 'retrying')
+        order by status = 'parked' desc, last_attempt_at desc limit ?
+    """, [limit]).df()
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")

@@ -1,40 +1,259 @@
-"""Writes mapped fields to Salesforce with sObject Collections (PATCH, ≤ 200 records)."""
+"""Writes mapped fields to Salesforce records.
+
+- up to `bulk_threshold` changed rows: sObject Collections (`PATCH composite/sobjects`,
+  `allOrNone: false`, at most 200 records a request; one SaveResult per record, in order);
+- more: one Bulk API 2.0 ingest job (create, upload the CSV, `UploadComplete`, poll, then
+  read `successfulResults` and `failedResults`; the results' order is not the upload's,
+  so records are matched on `sf__Id`).
+
+Requests go through the simple-salesforce client's own authenticated session (so both the
+access-token and the username/password logins work) with the retry policy of
+`retry.py`. A record counts as written only when Salesforce says so for that record.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import csv
+import io
+import json
 
+import requests
 from simple_salesforce import Salesforce
 
-from reverse_etl.audit import RecordOutcome, SyncRun
 from reverse_etl.mapping import Destination
-from reverse_etl.values import salesforce_value
+from reverse_etl.retry import RateLimitExhausted, RetryPolicy, TransientError, retry_after_seconds
+from reverse_etl.state import Change
+from reverse_etl.values import bulk_csv_value
+from reverse_etl.writer import BatchRejected, RecordResult, RequestFailed, SchemaCheck
+
+# Per-record status codes worth sending again soon; every other code is permanent.
+TRANSIENT_CODES = frozenset({
+    "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG", "QUERY_TIMEOUT",
+    "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+})
+BULK_DONE = ("JobComplete", "Failed", "Aborted")
 
 
-def chunked(rows: list[dict], size: int) -> Iterator[list[dict]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+def _first_error(body) -> tuple[str, str]:
+    """(errorCode, message) of a Salesforce error response ([{message, errorCode}])."""
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        return str(body[0].get("errorCode") or "ERROR"), str(body[0].get("message") or "")
+    if isinstance(body, dict):
+        return str(body.get("errorCode") or body.get("error") or "ERROR"), str(
+            body.get("message") or body.get("error_description") or "")
+    return "ERROR", ""
 
 
-def collection_records(destination: Destination, rows: Iterable[dict]) -> list[dict]:
-    return [
-        {
-            "attributes": {"type": destination.object},
-            "id": row[destination.match_key],
-            **{target: salesforce_value(row[column]) for column, target in destination.fields.items()},
-        }
-        for row in rows
-    ]
+def _json(response: requests.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
-def write(client: Salesforce, destination: Destination, rows: list[dict], run: SyncRun) -> None:
-    for chunk in chunked(rows, destination.batch_size):
-        body = {"allOrNone": False, "records": collection_records(destination, chunk)}
-        results = client.restful("composite/sobjects", method="PATCH", json=body)
-        run.api_calls += 1
-        # Results come back in request order, one per record.
-        for row, result in zip(chunk, results):
-            errors = "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in result.get("errors") or [])
-            run.outcomes.append(
-                RecordOutcome(row[destination.match_key], row["account_id"], bool(result.get("success")), errors or None)
-            )
+def parse_bulk_error(text: str) -> tuple[str, str]:
+    """`sf__Error` reads "CODE:message:fields --", e.g. "ENTITY_IS_DELETED:entity is deleted:--"
+    or "STRING_TOO_LONG:Health Reasons: data value too large: …:CS_Health_Reasons__c --"."""
+    code, _, rest = text.strip().partition(":")
+    rest = rest.strip()
+    if rest.endswith("--"):
+        rest = rest[:-2].rstrip()
+        if ":" in rest:
+            rest = rest.rpartition(":")[0]
+    return (code.strip() or "UNKNOWN"), rest.strip()
+
+
+def _id15(record_id: str) -> str:
+    return record_id[:15]
+
+
+class SalesforceWriter:
+    name = "salesforce"
+
+    def __init__(self, client: Salesforce, policy: RetryPolicy | None = None,
+                 bulk_poll_seconds: float = 1.0, bulk_timeout_seconds: float = 1800.0,
+                 timeout_seconds: float = 120.0):
+        self.sf = client
+        self.policy = policy or RetryPolicy()
+        self.bulk_poll_seconds = bulk_poll_seconds
+        self.bulk_timeout_seconds = bulk_timeout_seconds
+        self.timeout_seconds = timeout_seconds
+        self.api_calls = 0
+        self.write_calls = 0
+        self.method = "collections"
+        self.methods_used: list[str] = []
+
+    # --- transport --------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, json_body=None, data: str | None = None,
+                content_type: str = "application/json", accept: str = "application/json",
+                write: bool = False) -> requests.Response:
+        """One REST call relative to the versioned base URL, retried when transient.
+        Returns the response for any status below 500 except 429; the caller reads it."""
+        url = self.sf.base_url + path
+
+        def attempt() -> requests.Response:
+            self.api_calls += 1
+            if write:
+                self.write_calls += 1
+            headers = dict(self.sf.headers)
+            headers["Content-Type"] = content_type
+            headers["Accept"] = accept
+            payload = json.dumps(json_body, allow_nan=False) if json_body is not None else data
+            try:
+                response = self.sf.session.request(method, url, headers=headers,
+                                                   data=payload.encode() if isinstance(payload, str) else payload,
+                                                   timeout=self.timeout_seconds)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise TransientError(f"{type(exc).__name__}") from None
+            if response.status_code == 429 or response.status_code >= 500:
+                code, message = _first_error(_json(response))
+                raise TransientError(f"HTTP {response.status_code} {code}: {message}",
+                                     retry_after_seconds(response.headers), response.status_code)
+            if response.status_code == 403:
+                code, message = _first_error(_json(response))
+                if code == "REQUEST_LIMIT_EXCEEDED":
+                    raise RateLimitExhausted(f"salesforce: {code}: {message}")
+            return response
+
+        return self.policy.run(attempt, f"salesforce {method} {path.split('?')[0]}")
+
+    def _fail(self, response: requests.Response, what: str) -> RequestFailed:
+        code, message = _first_error(_json(response))
+        return RequestFailed(f"salesforce: {what} failed with HTTP {response.status_code} {code}: {message}")
+
+    # --- mapping validation -------------------------------------------------------------
+
+    def check(self, destination: Destination) -> SchemaCheck:
+        """`describe` the object: every mapped field must exist and be updateable."""
+        result = SchemaCheck()
+        response = self.request("GET", f"sobjects/{destination.object}/describe/")
+        if response.status_code == 404:
+            result.problems.append(f"salesforce: object {destination.object} does not exist or is not visible "
+                                   "to this user")
+            return result
+        if response.status_code >= 300:
+            raise self._fail(response, f"describe {destination.object}")
+        described = {f["name"].lower(): f for f in (response.json().get("fields") or [])}
+        for target in destination.targets:
+            spec = described.get(target.lower())
+            if spec is None:
+                result.problems.append(f"salesforce: field {destination.object}.{target} does not exist")
+            elif not spec.get("updateable"):
+                result.problems.append(f"salesforce: field {destination.object}.{target} is not updateable "
+                                       "(read-only, calculated or not writable for this user)")
+            else:
+                result.field_types[target] = spec.get("type")
+        return result
+
+    def prepare(self, destination: Destination, check: SchemaCheck) -> list[str]:
+        return []  # Salesforce fields are metadata: created by an admin, never by the sync
+
+    # --- sObject Collections ------------------------------------------------------------
+
+    def write_batch(self, destination: Destination, changes: list[Change]) -> list[RecordResult]:
+        if "collections" not in self.methods_used:
+            self.methods_used.append("collections")
+        body = {"allOrNone": False, "records": [
+            {"attributes": {"type": destination.object}, "id": c.record_id, **c.values} for c in changes]}
+        response = self.request("PATCH", "composite/sobjects", json_body=body, write=True)
+        if response.status_code == 400:
+            code, message = _first_error(_json(response))
+            raise BatchRejected(code, message)
+        if response.status_code >= 300:
+            raise self._fail(response, "sObject Collections update")
+        results = _json(response)
+        if not isinstance(results, list) or len(results) != len(changes):
+            return [RecordResult(c.record_id, False, "NO_RESULT", "Salesforce returned no SaveResult for this record",
+                                 transient=True) for c in changes]
+        return [self._save_result(c, r) for c, r in zip(changes, results)]
+
+    @staticmethod
+    def _save_result(change: Change, result: dict) -> RecordResult:
+        if result.get("success"):
+            return RecordResult(change.record_id, True)
+        errors = result.get("errors") or []
+        codes = [str(e.get("statusCode") or "UNKNOWN") for e in errors] or ["UNKNOWN"]
+        message = "; ".join(str(e.get("message") or "") for e in errors)
+        return RecordResult(change.record_id, False, codes[0], message,
+                            transient=all(code in TRANSIENT_CODES for code in codes))
+
+    # --- Bulk API 2.0 -------------------------------------------------------------------
+
+    def bulk_update(self, destination: Destination, changes: list[Change]) -> list[RecordResult]:
+        """One ingest job for all `changes`; records without a result stay unconfirmed."""
+        if "bulk" not in self.methods_used:
+            self.methods_used.append("bulk")
+        columns = sorted({k for c in changes for k in c.values})
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["Id", *columns])
+        for c in changes:
+            writer.writerow([c.record_id, *(bulk_csv_value(c.values.get(col)) for col in columns)])
+
+        created = self.request("POST", "jobs/ingest/", write=True, json_body={
+            "object": destination.object, "operation": "update", "contentType": "CSV",
+            "lineEnding": "LF", "columnDelimiter": "COMMA"})
+        if created.status_code >= 300:
+            raise self._fail(created, "Bulk API 2.0 create job")
+        job_id = created.json()["id"]
+        uploaded = self.request("PUT", f"jobs/ingest/{job_id}/batches/", data=buffer.getvalue(),
+                                content_type="text/csv", write=True)
+        if uploaded.status_code >= 300:
+            self._abort(job_id)
+            raise self._fail(uploaded, "Bulk API 2.0 upload")
+        closed = self.request("PATCH", f"jobs/ingest/{job_id}/", json_body={"state": "UploadComplete"}, write=True)
+        if closed.status_code >= 300:
+            self._abort(job_id)
+            raise self._fail(closed, "Bulk API 2.0 upload complete")
+
+        job = self._wait(job_id)
+        state = job.get("state")
+        confirmed: dict[str, RecordResult] = {}
+        for row in self._results(job_id, "successfulResults"):
+            rid = row.get("sf__Id") or row.get("Id") or ""
+            confirmed[_id15(rid)] = RecordResult(rid, True)
+        for row in self._results(job_id, "failedResults"):
+            rid = row.get("sf__Id") or row.get("Id") or ""
+            code, message = parse_bulk_error(row.get("sf__Error") or "")
+            confirmed[_id15(rid)] = RecordResult(rid, False, code, message,
+                                                 transient=code in TRANSIENT_CODES)
+        why = (f"Bulk API 2.0 job {job_id} ended {state}: {job.get('errorMessage') or 'no result for this record'}"
+               if state in BULK_DONE else f"Bulk API 2.0 job {job_id} did not finish in time (state {state})")
+        results = []
+        for c in changes:
+            found = confirmed.get(_id15(c.record_id))
+            if found is None:
+                results.append(RecordResult(c.record_id, False, "NO_RESULT", why, transient=True))
+            else:
+                results.append(RecordResult(c.record_id, found.ok, found.code, found.message, found.transient))
+        return results
+
+    def _wait(self, job_id: str) -> dict:
+        waited, interval = 0.0, self.bulk_poll_seconds
+        while True:
+            response = self.request("GET", f"jobs/ingest/{job_id}/")
+            if response.status_code >= 300:
+                raise self._fail(response, "Bulk API 2.0 job status")
+            job = response.json()
+            if job.get("state") in BULK_DONE:
+                return job
+            if waited >= self.bulk_timeout_seconds:
+                self._abort(job_id)
+                return job
+            self.policy.wait(interval)
+            waited += interval
+            interval = min(interval * 1.5, 10.0)
+
+    def _abort(self, job_id: str) -> None:
+        try:
+            self.request("PATCH", f"jobs/ingest/{job_id}/", json_body={"state": "Aborted"})
+        except Exception:  # best effort: the records stay unconfirmed either way
+            pass
+
+    def _results(self, job_id: str, kind: str) -> list[dict]:
+        response = self.request("GET", f"jobs/ingest/{job_id}/{kind}/", accept="text/csv")
+        if response.status_code >= 300:
+            raise self._fail(response, f"Bulk API 2.0 {kind}")
+        text = response.content.decode("utf-8-sig")
+        return list(csv.DictReader(io.StringIO(text))) if text.strip() else []

@@ -7,7 +7,7 @@ from orchestration.automation import DUCKDB_WRITER_POOL
 from orchestration.translator import OWNER
 from pipelines.credentials import SourceNotConfigured
 from reverse_etl.mapping import load_mappings
-from reverse_etl.sync import sync_destination
+from reverse_etl.sync import SyncAborted, sync_destination
 
 SYNC_INPUT = AssetKey(["marts", "crm_account_health"])
 
@@ -22,8 +22,9 @@ def crm_sync_asset(destination: str, home: Home) -> AssetsDefinition:
         owners=[OWNER],
         kinds={destination, "python"},
         description=(
-            f"Health fields written to {destination} {mapping.object} records: "
-            + ", ".join(mapping.fields.values())
+            f"Health fields written to {destination} {mapping.object} records (only changed rows, "
+            f"in the vendor's batch size; outcomes in reverse_etl.sync_runs / sync_records): "
+            + ", ".join(mapping.targets)
         ),
         pool=DUCKDB_WRITER_POOL,  # the sync records its outcomes in the warehouse
     )
@@ -32,14 +33,23 @@ def crm_sync_asset(destination: str, home: Home) -> AssetsDefinition:
             run = sync_destination(home, destination, log=context.log.info)
         except SourceNotConfigured as skipped:
             raise Failure(description=str(skipped), allow_retries=False) from None
-        return MaterializeResult(
-            metadata={
-                "records_planned": run.planned,
-                "records_succeeded": run.succeeded,
-                "records_failed": run.failed,
-                "api_calls": run.api_calls,
-                "sync_run_id": run.run_id,
-            }
-        )
+        except SyncAborted as aborted:  # an invalid mapping or unsafe keys: nothing was written
+            raise Failure(description=str(aborted), allow_retries=False) from None
+        metadata = {
+            "records_planned": run.planned,
+            "records_sent": run.sent,
+            "records_succeeded": run.succeeded,
+            "records_failed": run.failed,
+            "records_unchanged": run.unchanged,
+            "records_parked_newly": run.parked,
+            "records_parked_skipped": run.parked_skipped,
+            "api_calls": run.api_calls,
+            "write_calls": run.write_calls,
+            "method": run.method or "nothing to send",
+            "sync_run_id": run.run_id,
+        }
+        if run.status == "failed":  # the vendor stayed unreachable or refused the run
+            raise Failure(description=f"{destination} sync stopped: {run.error}", metadata=metadata)
+        return MaterializeResult(metadata=metadata)
 
     return _sync

@@ -1,0 +1,46 @@
+"""Alerts out: the rows of `marts.alerts` posted to the Slack-compatible webhook."""
+
+from collections.abc import Iterable, Iterator
+
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, asset
+
+from cs360.settings import Home
+from orchestration.automation import DUCKDB_WRITER_POOL
+from orchestration.translator import OWNER
+from pipelines.credentials import SourceNotConfigured
+from reverse_etl.alerts import deliver_alerts
+
+ALERTS_INPUT = AssetKey(["marts", "alerts"])
+ALERT_WEBHOOK_KEY = AssetKey(["reverse_etl", "alert_webhook"])
+
+
+def alert_assets(home: Home, upstream_keys: Iterable[AssetKey]) -> list[AssetsDefinition]:
+    """The webhook asset, when the dbt project has the `marts.alerts` model it reads."""
+    if ALERTS_INPUT not in set(upstream_keys):
+        return []
+
+    @asset(
+        key=ALERT_WEBHOOK_KEY,
+        deps=[ALERTS_INPUT],
+        group_name="activate",
+        owners=[OWNER],
+        kinds={"slack", "python"},
+        description=("Each row of marts.alerts posted once to ALERT_WEBHOOK_URL (Slack-compatible {text, blocks}); "
+                     "deliveries in reverse_etl.alert_deliveries, failures retried next run. Skipped without "
+                     "materializing when ALERT_WEBHOOK_URL is not set."),
+        pool=DUCKDB_WRITER_POOL,  # deliveries are recorded in the warehouse
+        output_required=False,
+    )
+    def alert_webhook(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+        try:
+            run = deliver_alerts(home, log=context.log.info)
+        except SourceNotConfigured as skipped:
+            context.log.info(str(skipped))
+            return
+        metadata = {"alerts_pending": run.pending, "alerts_delivered": run.delivered,
+                    "alerts_failed": run.failed, "alerts_parked": run.parked, "webhook_calls": run.api_calls}
+        if run.status == "failed":
+            raise Failure(description=f"alert webhook unreachable: {run.error}", metadata=metadata)
+        yield MaterializeResult(metadata=metadata)
+
+    return [alert_webhook]

@@ -1,0 +1,291 @@
+"""Alerts out: every row of `marts.alerts` posted once to a Slack-compatible incoming
+webhook (`ALERT_WEBHOOK_URL`), as `{text, blocks}`.
+
+`reverse_etl.alert_deliveries` holds one row per alert that was tried: `delivered` ones
+are never posted again; a failed post is tried again on the next run (`retrying`) — a
+permanent refusal (a 4xx other than 429) at most `max_attempts` times, then the alert is
+`parked` and shown in `cs360 status`. Each delivery is committed right after its post, so
+a run killed mid-way reposts at most the one alert whose post it did not get to record.
+Rate limits (429 with `Retry-After`) and 5xx are retried within the run; when the
+webhook stays unreachable the run stops and the rest waits for the next one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+import requests
+
+from cs360.settings import Home
+from pipelines.credentials import SourceNotConfigured
+from reverse_etl.audit import ensure_schema, has_table, insert_frame, now_utc
+from reverse_etl.retry import RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError, retry_after_seconds
+
+ALERTS_MODEL = "marts.alerts"
+WEBHOOK_ENV = "ALERT_WEBHOOK_URL"
+MAX_ATTEMPTS = 5
+DELIVERY_COLUMNS = ["alert_id", "account_id", "kind", "created_at", "status", "attempts", "first_attempt_at",
+                    "delivered_at", "last_status_code", "last_error"]
+KIND_TITLES = {
+    "nps_detractor": "NPS detractor",
+    "score_drop": "Health score drop",
+    "usage_drop": "Usage drop",
+    "renewal_at_risk": "Renewal at risk",
+}
+
+
+def webhook_url() -> str:
+    url = os.environ.get(WEBHOOK_ENV, "").strip()
+    if not url:
+        raise SourceNotConfigured(f"alerts: {WEBHOOK_ENV} is not set, skipping alert delivery")
+    return url
+
+
+@dataclass
+class AlertRun:
+    run_id: str
+    started_at: dt.datetime
+    pending: int = 0
+    delivered: int = 0
+    failed: int = 0
+    parked: int = 0
+    api_calls: int = 0
+    status: str = "running"
+    error: str | None = None
+    sample: list[str] = field(default_factory=list)
+
+
+# --- the message ----------------------------------------------------------------------------
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _details_text(details) -> str:
+    if details is None:
+        return ""
+    if isinstance(details, str):
+        try:
+            parsed = json.loads(details)
+        except ValueError:
+            return details
+        details = parsed
+    if isinstance(details, dict):
+        return "; ".join(f"{k}: {v}" for k, v in details.items())
+    return str(details)
+
+
+def slack_message(alert: dict) -> dict:
+    """A Slack-compatible message: `text` (the notification line and fallback) and
+    `blocks` (header, the alert, its id and time)."""
+    kind = str(alert.get("kind") or "alert")
+    title = KIND_TITLES.get(kind, kind.replace("_", " ").capitalize())
+    account = str(alert.get("account_id") or "")
+    name = alert.get("account_name")
+    who = f"{name} ({account})" if name else account
+    details = _details_text(alert.get("details"))
+    created = alert.get("created_at")
+    created_text = created.isoformat() if hasattr(created, "isoformat") else str(created or "")
+    lines = [f"*Account:* {_escape(who)}"]
+    if alert.get("owner_csm"):
+        lines.append(f"*CSM:* {_escape(str(alert['owner_csm']))}")
+    if details:
+        lines.append(f"*Details:* {_escape(details)}")
+    return {
+        "text": _clip(f"cs360 alert: {title} for {who}" + (f": {details}" if details else ""), 3000),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": _clip(f"{title}: {name or account}", 150)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": _clip("\n".join(lines), 3000)}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(
+                f"alert `{_escape(str(alert['alert_id']))}` · {kind} · created {_escape(created_text)}", 300)}]},
+        ],
+    }
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def read_alerts(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    if not has_table(con, "marts", "alerts"):
+        return []
+    account_columns = ""
+    join = ""
+    if has_table(con, "marts", "customer_360"):  # the account's name and CSM, when known
+        known = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'customer_360'").fetchall()}
+        wanted = [f"c.{c}" + (" as account_name" if c == "name" else "") for c in ("name", "owner_csm") if c in known]
+        if "account_id" in known and wanted:
+            account_columns = ", " + ", ".join(wanted)
+            join = "left join marts.customer_360 c on c.account_id = a.account_id"
+    frame = con.execute(f"""
+        select a.alert_id, a.account_id, a.kind, a.created_at, a.details{account_columns}
+        from {ALERTS_MODEL} a {join}
+        where a.alert_id is not null
+        order by a.created_at, a.alert_id
+    """).df()
+    frame = frame.drop_duplicates("alert_id")
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def read_deliveries(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    if not has_table(con, "reverse_etl", "alert_deliveries"):
+        return {}
+    frame = con.execute(f"select {', '.join(DELIVERY_COLUMNS)} from reverse_etl.alert_deliveries").df()
+    frame = frame.astype(object).where(frame.notna(), None)
+    return {row["alert_id"]: row for row in frame.to_dict("records")}
+
+
+def pending_alerts(alerts: list[dict], deliveries: dict[str, dict]) -> list[dict]:
+    return [a for a in alerts if (deliveries.get(str(a["alert_id"])) or {}).get("status") not in ("delivered", "parked")]
+
+
+# --- posting -----------------------------------------------------------------------------------
+
+class _Poster:
+    def __init__(self, url: str, policy: RetryPolicy, session: requests.Session | None = None):
+        self.url = url
+        self.policy = policy
+        self.session = session or requests.Session()
+        self.calls = 0
+
+    def post(self, message: dict) -> tuple[bool, int | None, str | None]:
+        """(delivered, status, error); raises RetriesExhausted when the webhook stays down."""
+
+        def attempt():
+            self.calls += 1
+            try:
+                response = self.session.post(self.url, json=message, timeout=30)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise TransientError(type(exc).__name__) from None
+            if response.status_code == 429 or response.status_code >= 500:
+                raise TransientError(f"HTTP {response.status_code}: {response.text[:200]}",
+                                     retry_after_seconds(response.headers), response.status_code)
+            return response
+
+        response = self.policy.run(attempt, "alert webhook")
+        if 200 <= response.status_code < 300:
+            return True, response.status_code, None
+        return False, response.status_code, f"HTTP {response.status_code}: {response.text[:300]}"
+
+
+def _save(con: duckdb.DuckDBPyConnection, row: dict) -> None:
+    frame = pd.DataFrame([[row.get(c) for c in DELIVERY_COLUMNS]], columns=DELIVERY_COLUMNS)
+    for column in ("created_at", "first_attempt_at", "delivered_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame = frame.astype({"attempts": "int64", "last_status_code": "Int64"})
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from reverse_etl.alert_deliveries where alert_id = ?", [row["alert_id"]])
+        insert_frame(con, "reverse_etl.alert_deliveries", frame)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def deliver_alerts(
+    home: Home,
+    url: str | None = None,
+    dry_run: bool = False,
+    log: Callable[[str], None] = print,
+    policy: RetryPolicy | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+    session: requests.Session | None = None,
+    after_post: Callable[[dict], None] | None = None,
+) -> AlertRun:
+    """Post every alert not delivered yet. Raises `SourceNotConfigured` without a URL."""
+    run = AlertRun(uuid.uuid4().hex, now_utc())
+    if not home.warehouse.exists():
+        log("alerts: no warehouse yet, nothing to deliver")
+        run.status = "succeeded"
+        return run
+    if not dry_run:
+        url = url or webhook_url()
+    with duckdb.connect(str(home.warehouse), read_only=dry_run) as con:
+        alerts = read_alerts(con)
+        if not has_table(con, "marts", "alerts"):
+            log(f"alerts: {ALERTS_MODEL} does not exist yet, nothing to deliver")
+        deliveries = read_deliveries(con)
+        todo = pending_alerts(alerts, deliveries)
+        run.pending = len(todo)
+        run.sample = [slack_message(a)["text"] for a in todo[:5]]
+        if dry_run:
+            log(f"alerts: would post {len(todo)} of {len(alerts)} alerts "
+                f"({len(alerts) - len(todo)} already delivered or parked)")
+            for text in run.sample:
+                log(f"  {text}")
+            run.status = "dry_run"
+            return run
+        ensure_schema(con)
+        poster = _Poster(url, policy or RetryPolicy(), session)
+        try:
+            for alert in todo:
+                alert_id = str(alert["alert_id"])
+                previous = deliveries.get(alert_id) or {}
+                now = now_utc()
+                delivered, status, error = poster.post(slack_message(alert))
+                attempts = int(previous.get("attempts") or 0) + 1
+                row = {
+                    "alert_id": alert_id, "account_id": alert.get("account_id"), "kind": alert.get("kind"),
+                    "created_at": alert.get("created_at"), "attempts": attempts,
+                    "first_attempt_at": previous.get("first_attempt_at") or now,
+                    "delivered_at": now if delivered else None, "last_status_code": status, "last_error": error,
+                    "status": "delivered" if delivered else ("parked" if attempts >= max_attempts else "retrying"),
+                }
+                _save(con, row)
+                deliveries[alert_id] = row
+                if delivered:
+                    run.delivered += 1
+                else:
+                    run.failed += 1
+                    run.parked += row["status"] == "parked"
+                if after_post is not None:
+                    after_post(row)
+            run.status = "succeeded" if run.failed == 0 else "partial"
+        except (RetriesExhausted, RateLimitExhausted) as exc:
+            run.status, run.error = "failed", str(exc)
+            log(f"alerts: stopped: {exc}; the rest is posted next run")
+        finally:
+            run.api_calls = poster.calls
+    log(f"alerts: {run.delivered} of {run.pending} pending alerts posted, {run.failed} failed "
+        f"({run.parked} parked) in {run.api_calls} calls")
+    return run
+
+
+def alert_summary(con: duckdb.DuckDBPyConnection) -> dict:
+    """For `cs360 status`: alerts in the mart, delivered, waiting, parked; by kind."""
+    summary = {"total": 0, "by_kind": {}, "delivered": 0, "retrying": 0, "parked": 0, "undelivered": 0,
+               "last_errors": []}
+    if not has_table(con, "marts", "alerts"):
+        summary["missing"] = True
+        return summary
+    summary["total"] = con.execute(f"select count(distinct alert_id) from {ALERTS_MODEL}").fetchone()[0]
+    summary["by_kind"] = dict(con.execute(
+        f"select kind, count(*) from {ALERTS_MODEL} group by 1 order by 2 desc").fetchall())
+    columns = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'marts' and table_name = 'alerts'"
+    ).fetchall()}
+    if "is_open" in columns:
+        summary["open_by_kind"] = dict(con.execute(
+            f"select kind, count(*) from {ALERTS_MODEL} where is_open group by 1 order by 2 desc").fetchall())
+    if has_table(con, "reverse_etl", "alert_deliveries"):
+        for status, n in con.execute(f"""
+                select d.status, count(*) from reverse_etl.alert_deliveries d
+                where d.alert_id in (select alert_id from {ALERTS_MODEL}) group by 1""").fetchall():
+            summary[status] = n
+        summary["last_errors"] = [r[0] for r in con.execute(
+            "select alert_id || ': ' || coalesce(last_error, '') from reverse_etl.alert_deliveries "
+            "where status in ('retrying', 'parked') order by status = 'parked' desc, alert_id limit 3").fetchall()]
+    summary["undelivered"] = summary["total"] - summary["delivered"] - summary["parked"]
+    return summary

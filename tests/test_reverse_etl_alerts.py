@@ -1,0 +1,137 @@
+"""Alerts out: `marts.alerts` rows posted to the Slack-compatible webhook double, each once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from cs360.settings import Home
+from reverse_etl.alerts import deliver_alerts
+from reverse_etl.retry import fast_policy
+from sandbox.doubles.faults import FaultPlan
+from sandbox.doubles.server import Sandbox
+
+KINDS = ("nps_detractor", "score_drop", "usage_drop", "renewal_at_risk")
+
+
+@pytest.fixture
+def sandbox(tiny_world, tmp_path, monkeypatch):
+    with Sandbox(tiny_world, tmp_path / "sandbox", faults=FaultPlan(seed=7)) as running:
+        for key, value in running.env.items():
+            monkeypatch.setenv(key, value)
+        yield running
+
+
+@pytest.fixture
+def home(tmp_path) -> Home:
+    (tmp_path / "home").mkdir()
+    return Home(tmp_path / "home")
+
+
+def write_alerts(home: Home, n: int, start: int = 0) -> list[str]:
+    """`n` alerts (ids A-<start>..) in marts.alerts, plus a customer_360 to name accounts."""
+    ids = [f"A-{i:04d}" for i in range(start, start + n)]
+    with duckdb.connect(str(home.warehouse)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create table if not exists marts.alerts (alert_id varchar, account_id varchar, kind varchar, "
+                    "created_at timestamp, details varchar)")
+        con.execute("create or replace table marts.customer_360 as select 'C-1' as account_id, "
+                    "'Acme <Corp>' as name, 'jane@cs.example' as owner_csm")
+        con.executemany("insert into marts.alerts values (?, ?, ?, ?, ?)", [
+            [alert_id, "C-1" if i % 2 == 0 else f"C-{i}", KINDS[i % 4], dt.datetime(2025, 6, 1) + dt.timedelta(hours=i),
+             json.dumps({"score": 40 - i, "change_30d": -12}) if i % 2 else "NPS 3: \"too slow\""]
+            for i, alert_id in enumerate(ids, start=start)])
+    return ids
+
+
+def posted_ids(sandbox) -> list[str]:
+    ids = []
+    for post in sandbox.webhook.posts:
+        context = post["blocks"][-1]["elements"][0]["text"]
+        ids.append(context.split("`")[1])
+    return ids
+
+
+def test_every_alert_is_posted_once_as_a_slack_message(sandbox, home):
+    ids = write_alerts(home, 6)
+    run = deliver_alerts(home, policy=fast_policy(), log=lambda line: None)
+    assert run.delivered == 6 and run.failed == 0
+    assert posted_ids(sandbox) == ids
+    first = sandbox.webhook.posts[0]
+    assert set(first) == {"text", "blocks"} and first["text"].startswith("cs360 alert: NPS detractor for Acme <Corp>")
+    assert "Acme &lt;Corp&gt;" in first["blocks"][1]["text"]["text"]  # mrkdwn is escaped
+    assert "jane@cs.example" in first["blocks"][1]["text"]["text"]
+
+    run = deliver_alerts(home, policy=fast_policy(), log=lambda line: None)
+    assert run.pending == 0 and len(sandbox.webhook.posts) == 6  # nothing posted twice
+
+    new = write_alerts(home, 2, start=6)
+    deliver_alerts(home, policy=fast_policy(), log=lambda line: None)
+    assert posted_ids(sandbox) == ids + new
+
+
+def test_failed_posts_are_retried_next_run_and_nothing_is_posted_twice(sandbox, home):
+    ids = write_alerts(home, 5)
+    # call 1 is throttled (alert 1 goes out on call 2, alert 2 on call 3); calls 4..8 answer 500:
+    # alert 3 exhausts its 5 tries and the run stops
+    sandbox.faults.add("webhook", r"/services/", "rate_limit", calls=(1,), retry_after=2)
+    sandbox.faults.add("webhook", r"/services/", "server_error", calls=(4, 5, 6, 7, 8))
+    policy = fast_policy(jitter=0)
+    run = deliver_alerts(home, policy=policy, log=lambda line: None)
+    assert run.status == "failed" and run.delivered == 2
+    assert policy.waits[0] == 2.0  # Retry-After of the 429
+    assert posted_ids(sandbox) == ids[:2]
+
+    run = deliver_alerts(home, policy=fast_policy(), log=lambda line: None)
+    assert run.delivered == 3
+    assert posted_ids(sandbox) == ids  # each exactly once, in order
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        statuses = con.execute("select status, count(*) from reverse_etl.alert_deliveries group by 1").fetchall()
+    assert statuses == [("delivered", 5)]
+
+
+def test_a_refused_alert_is_parked_after_the_bound(sandbox, home, monkeypatch):
+    write_alerts(home, 1)
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", sandbox.env["ALERT_WEBHOOK_URL"] + "x")  # a wrong secret: 403
+    for attempt in range(1, 4):
+        run = deliver_alerts(home, policy=fast_policy(), max_attempts=2, log=lambda line: None)
+        assert run.pending == (1 if attempt <= 2 else 0)
+    from reverse_etl.alerts import alert_summary
+
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        summary = alert_summary(con)
+    assert summary["parked"] == 1 and "invalid_token" in summary["last_errors"][0]
+    assert sandbox.webhook.posts == []
+
+
+def test_dry_run_posts_nothing(sandbox, home):
+    write_alerts(home, 3)
+    lines = []
+    run = deliver_alerts(home, dry_run=True, log=lines.append)
+    assert run.pending == 3 and sandbox.webhook.posts == []
+    assert lines[0] == "alerts: would post 3 of 3 alerts (0 already delivered or parked)"
+    assert sandbox.request_log.entries("webhook") == []
+
+
+def test_the_dagster_asset_posts_and_is_skipped_without_a_webhook(sandbox, home, monkeypatch):
+    from dagster import AssetKey, DagsterInstance, materialize
+
+    from orchestration.defs.alerts import ALERTS_INPUT, ALERT_WEBHOOK_KEY, alert_assets
+
+    assert alert_assets(home, [AssetKey(["marts", "customer_360"])]) == []  # no marts.alerts model yet
+    [asset] = alert_assets(home, [ALERTS_INPUT])
+    write_alerts(home, 2)
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize([asset], instance=instance)
+        assert result.success
+        [event] = result.get_asset_materialization_events()
+        assert event.materialization.metadata["alerts_delivered"].value == 2
+        assert len(sandbox.webhook.posts) == 2
+
+        monkeypatch.delenv("ALERT_WEBHOOK_URL")
+        result = materialize([asset], instance=instance)
+        assert result.success and result.get_asset_materialization_events() == []
+    assert ALERT_WEBHOOK_KEY == AssetKey(["reverse_etl", "alert_webhook"])

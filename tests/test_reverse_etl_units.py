@@ -1,0 +1,105 @@
+"""Reverse ETL pieces that need no vendor: values on the wire, retry timing, mapping parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reverse_etl.mapping import MappingError, config_problems, load_mappings, parse_mappings
+from reverse_etl.retry import (
+    RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError, retry_after_seconds,
+)
+from reverse_etl.salesforce import parse_bulk_error
+from reverse_etl.state import fingerprint
+from reverse_etl.values import BULK_NULL, bulk_csv_value, hubspot_value, salesforce_value
+
+
+def test_values_on_the_wire():
+    moment = pd.Timestamp("2025-06-30 12:00:00")
+    assert salesforce_value(moment) == "2025-06-30T12:00:00Z"
+    assert salesforce_value(dt.date(2025, 6, 30)) == "2025-06-30T00:00:00Z"
+    assert salesforce_value(np.int64(7)) == 7 and isinstance(salesforce_value(np.int64(7)), int)
+    assert salesforce_value(float("nan")) is None
+    # HubSpot: strings only, numbers without float noise or exponent, "" clears
+    assert hubspot_value(71.0) == "71"
+    assert hubspot_value(0.1234567891) == "0.1234567891"
+    assert hubspot_value(1234567.5) == "1234567.5"
+    assert hubspot_value(1e-7) == "0.0000001"
+    assert hubspot_value(None) == ""
+    assert hubspot_value(True) == "true"
+    # Bulk CSV: #N/A sets null (an empty cell would leave the old value in place)
+    assert bulk_csv_value(None) == BULK_NULL
+    assert bulk_csv_value(42.5) == "42.5"
+
+
+def test_fingerprint_depends_on_values_and_object_only():
+    a = fingerprint("Account", {"X": 1, "Y": "b"})
+    assert a == fingerprint("Account", {"Y": "b", "X": 1})
+    assert a != fingerprint("Account", {"X": 2, "Y": "b"})
+    assert a != fingerprint("Account", {"X": 1})  # a newly mapped field changes every fingerprint
+    assert a != fingerprint("Contact", {"X": 1, "Y": "b"})
+
+
+def test_retry_after_seconds_reads_every_vendor_form():
+    assert retry_after_seconds({"Retry-After": "3"}) == 3.0
+    later = email.utils.format_datetime(dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc), usegmt=True)
+    now = dt.datetime(2029, 12, 31, 23, 59, 50, tzinfo=dt.timezone.utc).timestamp()
+    assert retry_after_seconds({"retry-after": later}, now=lambda: now) == pytest.approx(10.0)
+    assert retry_after_seconds({"X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+                                "X-HubSpot-RateLimit-Remaining": "0"}) == 10.0
+    assert retry_after_seconds({}) is None
+
+
+def test_retry_policy_honours_the_vendors_wait_and_is_bounded():
+    waits = []
+    policy = RetryPolicy(sleep=waits.append, max_attempts=3, base_delay=0.5, max_delay=30, jitter=0)
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise TransientError("429", retry_after=7)
+        if len(calls) == 2:
+            raise TransientError("503")
+        return "ok"
+
+    assert policy.run(flaky) == "ok"
+    assert waits == [7, 1.0]  # the vendor's Retry-After, then exponential backoff
+
+    with pytest.raises(RetriesExhausted):
+        policy.run(lambda: (_ for _ in ()).throw(TransientError("500")))
+    with pytest.raises(RetriesExhausted, match="asked to wait"):
+        policy.run(lambda: (_ for _ in ()).throw(TransientError("429", retry_after=3600)))
+
+    def daily():
+        raise RateLimitExhausted("DAILY")
+
+    waits.clear()
+    with pytest.raises(RateLimitExhausted):
+        policy.run(daily)
+    assert waits == []  # a daily limit is not waited out
+
+
+def test_bulk_error_text_is_split_into_code_and_message():
+    assert parse_bulk_error("ENTITY_IS_DELETED:entity is deleted:--") == ("ENTITY_IS_DELETED", "entity is deleted")
+    assert parse_bulk_error("STRING_TOO_LONG:Reasons: data value too large: abc:CS_Health_Reasons__c --") == (
+        "STRING_TOO_LONG", "Reasons: data value too large: abc")
+
+
+def test_mappings_parse_and_check_themselves():
+    mappings = load_mappings()
+    sf = mappings.destinations["salesforce"]
+    assert sf.batch_size == 200 and sf.bulk_threshold == 2000
+    assert mappings.destinations["hubspot"].batch_size == 100
+    churn = {f.target: f for f in sf.field_maps}["CS_Churn_Risk__c"]
+    assert churn.column == "churn_risk" and churn.optional
+    assert all(not config_problems(d) for d in mappings.destinations.values())
+    with pytest.raises(MappingError):
+        parse_mappings({"model": "m", "destinations": {"salesforce": {"object": "Account"}}})
+    with pytest.raises(MappingError):
+        parse_mappings({"model": "m", "destinations": {"salesforce": {
+            "object": "Account", "match_key": "k", "batch_size": 10, "fields": {"a": 42}}}})

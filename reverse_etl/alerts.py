@@ -31,6 +31,10 @@ from reverse_etl.retry import RateLimitExhausted, RetriesExhausted, RetryPolicy,
 ALERTS_MODEL = "marts.alerts"
 WEBHOOK_ENV = "ALERT_WEBHOOK_URL"
 MAX_ATTEMPTS = 5
+# marts.alerts keeps the whole scored history; a CSM channel wants news, not a year of
+# backlog on the first sync. Alerts older than this (before the newest alert) are recorded
+# as `backlog` without a post.
+BACKLOG_DAYS = 7
 DELIVERY_COLUMNS = ["alert_id", "account_id", "kind", "created_at", "status", "attempts", "first_attempt_at",
                     "delivered_at", "last_status_code", "last_error"]
 KIND_TITLES = {
@@ -147,7 +151,23 @@ def read_deliveries(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
 
 
 def pending_alerts(alerts: list[dict], deliveries: dict[str, dict]) -> list[dict]:
-    return [a for a in alerts if (deliveries.get(str(a["alert_id"])) or {}).get("status") not in ("delivered", "parked")]
+    done = ("delivered", "parked", "backlog")
+    return [a for a in alerts if (deliveries.get(str(a["alert_id"])) or {}).get("status") not in done]
+
+
+def split_backlog(
+    alerts: list[dict], deliveries: dict[str, dict], backlog_days: int = BACKLOG_DAYS
+) -> tuple[list[dict], list[dict]]:
+    """(to post, backlog): backlog = never tried and created more than `backlog_days` before
+    the newest alert. An alert already tried keeps being retried whatever its age."""
+    stamps = [pd.Timestamp(a["created_at"]) for a in alerts if a.get("created_at") is not None]
+    if not stamps:
+        return alerts, []
+    cutoff = max(stamps) - pd.Timedelta(days=backlog_days)
+    backlog = [a for a in alerts if str(a["alert_id"]) not in deliveries
+               and a.get("created_at") is not None and pd.Timestamp(a["created_at"]) < cutoff]
+    backlog_ids = {id(a) for a in backlog}
+    return [a for a in alerts if id(a) not in backlog_ids], backlog
 
 
 # --- posting -----------------------------------------------------------------------------------
@@ -217,17 +237,24 @@ def deliver_alerts(
         if not has_table(con, "marts", "alerts"):
             log(f"alerts: {ALERTS_MODEL} does not exist yet, nothing to deliver")
         deliveries = read_deliveries(con)
-        todo = pending_alerts(alerts, deliveries)
+        todo, backlog = split_backlog(pending_alerts(alerts, deliveries), deliveries)
         run.pending = len(todo)
         run.sample = [slack_message(a)["text"] for a in todo[:5]]
         if dry_run:
             log(f"alerts: would post {len(todo)} of {len(alerts)} alerts "
-                f"({len(alerts) - len(todo)} already delivered or parked)")
+                f"({len(backlog)} older than {BACKLOG_DAYS} days kept as backlog, "
+                f"{len(alerts) - len(todo) - len(backlog)} already delivered or parked)")
             for text in run.sample:
                 log(f"  {text}")
             run.status = "dry_run"
             return run
         ensure_schema(con)
+        for alert in backlog:
+            _save(con, {"alert_id": str(alert["alert_id"]), "account_id": alert.get("account_id"),
+                        "kind": alert.get("kind"), "created_at": alert.get("created_at"), "attempts": 0,
+                        "status": "backlog"})
+        if backlog:
+            log(f"alerts: {len(backlog)} alerts older than {BACKLOG_DAYS} days recorded as backlog, not posted")
         poster = _Poster(url, policy or RetryPolicy(), session)
         try:
             for alert in todo:
@@ -287,5 +314,5 @@ def alert_summary(con: duckdb.DuckDBPyConnection) -> dict:
         summary["last_errors"] = [r[0] for r in con.execute(
             "select alert_id || ': ' || coalesce(last_error, '') from reverse_etl.alert_deliveries "
             "where status in ('retrying', 'parked') order by status = 'parked' desc, alert_id limit 3").fetchall()]
-    summary["undelivered"] = summary["total"] - summary["delivered"] - summary["parked"]
+    summary["undelivered"] = summary["total"] - summary["delivered"] - summary["parked"] - summary.get("backlog", 0)
     return summary

@@ -112,7 +112,7 @@ def test_dry_run_posts_nothing(sandbox, home):
     lines = []
     run = deliver_alerts(home, dry_run=True, log=lines.append)
     assert run.pending == 3 and sandbox.webhook.posts == []
-    assert lines[0] == "alerts: would post 3 of 3 alerts (0 already delivered or parked)"
+    assert lines[0] == "alerts: would post 3 of 3 alerts (0 older than 7 days kept as backlog, 0 already delivered or parked)"
     assert sandbox.request_log.entries("webhook") == []
 
 
@@ -135,3 +135,17 @@ def test_the_dagster_asset_posts_and_is_skipped_without_a_webhook(sandbox, home,
         result = materialize([asset], instance=instance)
         assert result.success and result.get_asset_materialization_events() == []
     assert ALERT_WEBHOOK_KEY == AssetKey(["reverse_etl", "alert_webhook"])
+
+
+def test_first_delivery_keeps_old_history_as_backlog():
+    from reverse_etl.alerts import split_backlog
+
+    alerts = [
+        {"alert_id": "old", "created_at": "2026-10-01T00:00:00Z"},
+        {"alert_id": "retrying-old", "created_at": "2026-10-02T00:00:00Z"},
+        {"alert_id": "recent", "created_at": "2026-10-25T00:00:00Z"},
+        {"alert_id": "newest", "created_at": "2026-10-31T00:00:00Z"},
+    ]
+    post, backlog = split_backlog(alerts, {"retrying-old": {"status": "retrying"}})
+    assert [a["alert_id"] for a in post] == ["retrying-old", "recent", "newest"]
+    assert [a["alert_id"] for a in backlog] == ["old"]

@@ -24,5 +24,11 @@ dev: $(STAMP)
 	$(BIN)/python -c "from cs360.settings import resolve_home; resolve_home()"  # writes dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
 
+# Scale measurements, kept out of the test suite: each prints a table of figures and ratios.
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/world.py --sizes XS,S,M,L
+	$(BIN)/python benchmarks/ingest_events.py --sizes M L
+	$(BIN)/python benchmarks/sync.py --baseline-records 2000
+
 clean:
 	rm -rf $(CS360_HOME)

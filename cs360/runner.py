@@ -9,9 +9,16 @@ from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResu
 
 from cs360.settings import Home
 from orchestration.automation import STAGE_JOBS
-from pipelines.credentials import SourceNotConfigured, hubspot_settings, product_settings, salesforce_settings
+from pipelines.credentials import (
+    SourceNotConfigured, freshdesk_settings, hubspot_settings, product_settings, salesforce_settings, survey_settings,
+    training_settings, zendesk_settings,
+)
 
-SOURCE_SETTINGS = {"product": product_settings, "salesforce": salesforce_settings, "hubspot": hubspot_settings}
+SOURCE_SETTINGS = {
+    "product": product_settings, "salesforce": salesforce_settings, "hubspot": hubspot_settings,
+    "zendesk": zendesk_settings, "freshdesk": freshdesk_settings, "surveys": survey_settings,
+    "training": training_settings,
+}
 
 
 @dataclass

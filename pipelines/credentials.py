@@ -43,6 +43,42 @@ class HubSpotSettings:
     access_token: str = field(repr=False)
 
 
+@dataclass(frozen=True)
+class ZendeskSettings:
+    base_url: str
+    email: str
+    api_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FreshdeskSettings:
+    base_url: str
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SurveySettings:
+    base_url: str
+    api_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    base_url: str
+    api_token: str = field(repr=False)
+
+
+def _required(system: str, source: str, *names: str) -> list[str]:
+    """The values of `names`, or SourceNotConfigured naming the ones that are missing."""
+    values = [_env(name) for name in names]
+    missing = [name for name, value in zip(names, values) if not value]
+    if missing:
+        names_text = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+        verb = "is" if len(missing) == 1 else "are"
+        raise SourceNotConfigured(f"{source}: {names_text} {verb} not set, skipping {system}")
+    return values  # type: ignore[return-value]
+
+
 def product_settings() -> ProductSettings:
     db_url = _env("PRODUCT_DB_URL")
     if not db_url:
@@ -73,3 +109,23 @@ def hubspot_settings() -> HubSpotSettings:
     if not token:
         raise SourceNotConfigured("hubspot: HUBSPOT_ACCESS_TOKEN is not set, skipping HubSpot")
     return HubSpotSettings(base_url=(_env("HUBSPOT_BASE_URL") or HUBSPOT_PUBLIC_API).rstrip("/"), access_token=token)
+
+
+def zendesk_settings() -> ZendeskSettings:
+    base_url, email, token = _required("Zendesk", "zendesk", "ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN")
+    return ZendeskSettings(base_url=base_url.rstrip("/"), email=email, api_token=token)
+
+
+def freshdesk_settings() -> FreshdeskSettings:
+    base_url, key = _required("Freshdesk", "freshdesk", "FRESHDESK_BASE_URL", "FRESHDESK_API_KEY")
+    return FreshdeskSettings(base_url=base_url.rstrip("/"), api_key=key)
+
+
+def survey_settings() -> SurveySettings:
+    base_url, token = _required("the survey tool", "surveys", "SURVEY_BASE_URL", "SURVEY_API_TOKEN")
+    return SurveySettings(base_url=base_url.rstrip("/"), api_token=token)
+
+
+def training_settings() -> TrainingSettings:
+    base_url, token = _required("the LMS", "training", "LMS_BASE_URL", "LMS_API_TOKEN")
+    return TrainingSettings(base_url=base_url.rstrip("/"), api_token=token)

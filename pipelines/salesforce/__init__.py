@@ -1,20 +1,29 @@
 """Salesforce source: the sObjects the marts need, read with SOQL through simple-salesforce.
 
-Each object is a small resource, incremental on `SystemModstamp` and merged on `Id`. It
-queries with `queryAll` so that deleted records arrive with `IsDeleted = true` and are
-marked in the warehouse instead of silently kept alive. Only fields the marts need are
-read; the `CS_*` fields that reverse ETL writes are never read back.
+Each object is a small resource, incremental on `SystemModstamp` (the newest one loaded is
+kept in dlt state) and merged on `Id`. It queries with `queryAll` so that deleted records
+arrive with `IsDeleted = true` (a delete bumps `SystemModstamp`) and are marked in the
+warehouse instead of silently kept alive; `User` cannot be deleted and is read with
+`query`. Only fields the marts need are read; the `CS_*` fields that reverse ETL writes
+are never read back. Requests go through the retrying session of `pipelines.http`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import dlt
 from dlt.sources import DltResource
+from requests import Response
 
 from pipelines.credentials import SalesforceSettings, salesforce_settings
+from pipelines.cursors import UpdatedSince, iso_seconds
+from pipelines.http import retrying_session
 from pipelines.salesforce.client import salesforce_client
+from pipelines.validation import RecordSpec, boolean, rejects_resource, timestamp
+
+BATCH = 2000  # records per yielded batch (one SOQL page)
 
 # resource name -> (sObject, fields). Resource names are plural to avoid SQL keywords.
 SOBJECTS: dict[str, tuple[str, list[str]]] = {
@@ -36,16 +45,32 @@ SOBJECTS: dict[str, tuple[str, list[str]]] = {
     "users": ("User", ["Id", "Email", "Name", "IsActive", "SystemModstamp"]),
 }
 
-# SOQL datetime literals are unquoted ISO-8601 in UTC.
-_EPOCH = "1970-01-01T00:00:00.000+0000"
 
-
-def soql(sobject: str, fields: list[str], modified_after: str) -> str:
-    since = modified_after.replace("+0000", "Z").replace(".000Z", "Z")
+def soql(sobject: str, fields: list[str], modified_since: datetime) -> str:
+    """`SystemModstamp >=` the cursor (floored to the second): the records changed at the
+    cursor come again and merge onto themselves, none changed in the same second is lost."""
     return (
         f"SELECT {', '.join(fields)} FROM {sobject} "
-        f"WHERE SystemModstamp > {since} ORDER BY SystemModstamp ASC"
+        f"WHERE SystemModstamp >= {iso_seconds(modified_since)} ORDER BY SystemModstamp ASC"
     )
+
+
+def _spec(name: str, fields: list[str]) -> RecordSpec:
+    optional = {"IsDeleted": boolean} if "IsDeleted" in fields else {}
+    return RecordSpec(name, required={"Id": salesforce_id, "SystemModstamp": timestamp}, optional=optional)
+
+
+def salesforce_id(value: object) -> str | None:
+    if isinstance(value, str) and len(value) in (15, 18) and value.isalnum():
+        return None
+    return f"expected a 15 or 18 character Salesforce Id, got {value!r}"
+
+
+def _retryable(response: Response | None, exception: BaseException | None) -> bool:
+    """403 REQUEST_LIMIT_EXCEEDED is worth a retry when Salesforce says when (Retry-After);
+    without it the org's daily allowance is spent and retrying would only burn time."""
+    return (response is not None and response.status_code == 403 and "Retry-After" in response.headers
+            and "REQUEST_LIMIT_EXCEEDED" in response.text)
 
 
 @dlt.source(name="salesforce")
@@ -57,17 +82,29 @@ def salesforce(settings: SalesforceSettings | None = None) -> Iterator[DltResour
             name=name,
             primary_key="Id",
             write_disposition="merge",
-        )(sobject, fields, settings)
+        )(name, sobject, fields, settings)
+    yield rejects_resource()
 
 
-def _sobject_records(
-    sobject: str,
-    fields: list[str],
-    settings: SalesforceSettings | None,
-    modstamp: dlt.sources.incremental[str] = dlt.sources.incremental("SystemModstamp", initial_value=_EPOCH),
-) -> Iterator[dict]:
-    client = salesforce_client(settings or salesforce_settings())
-    query = soql(sobject, fields, modstamp.last_value)
-    for record in client.query_all_iter(query, include_deleted=sobject != "User"):
+def _sobject_records(name: str, sobject: str, fields: list[str], settings: SalesforceSettings | None) -> Iterator:
+    """Changed records since the cursor, deleted ones included (`queryAll`, `IsDeleted`)."""
+    client = salesforce_client(settings or salesforce_settings(), session=retrying_session(_retryable))
+    cursor = UpdatedSince("SystemModstamp")
+    spec = _spec(name, fields)
+    batch: list[dict] = []
+    query = soql(sobject, fields, cursor.since)
+    for record in client.query_all_iter(query, include_deleted="IsDeleted" in fields):
         record.pop("attributes", None)
-        yield record
+        batch.append(record)
+        if len(batch) >= BATCH:
+            yield from _checked(spec, batch, cursor)
+            batch = []
+    if batch:
+        yield from _checked(spec, batch, cursor)
+
+
+def _checked(spec: RecordSpec, records: list[dict], cursor: UpdatedSince) -> Iterator:
+    for item in spec.split(records):
+        if isinstance(item, list):
+            cursor.observe(item)
+        yield item

@@ -74,9 +74,13 @@ def _demo(args, home) -> int:
 
 
 def _run(args, home) -> int:
-    from cs360.runner import run_stage
+    from cs360.runner import NothingToRun, run_stage
 
-    stage = run_stage(home, args.stage)
+    try:
+        stage = run_stage(home, args.stage)
+    except NothingToRun as reason:
+        print(reason, file=sys.stderr)
+        return 1
     for step in stage.failed_steps():
         print(f"failed step: {step}", file=sys.stderr)
     print(f"{stage.job_name}: {'succeeded' if stage.success else 'FAILED'}")

@@ -78,6 +78,9 @@ def print_summary(home: Home, stage, seconds: float) -> None:
             for run in report.last_sync_runs(con):
                 print(f"CRM {run['destination']}: {run['succeeded']} records updated, {run['failed']} failed, "
                       f"{run['api_calls']} API calls")
+            alerts = report.alert_delivery_counts(con)
+            if alerts:
+                print("alerts to the webhook: " + ", ".join(f"{status} {n}" for status, n in alerts.items()))
     print(f"warehouse: {home.warehouse}")
     print(f"explore it: DAGSTER_HOME={home.dagster_home} CS360_HOME={home.root} "
           f".venv/bin/dagster dev   (from the repository root; or `make dev`)")

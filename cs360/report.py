@@ -68,3 +68,11 @@ def last_sync_runs(con) -> list[dict]:
         order by destination
     """).df()
     return frame.to_dict("records")
+
+
+def alert_delivery_counts(con) -> dict[str, int]:
+    """Alerts by delivery status (delivered, backlog, retrying, parked)."""
+    if "alert_deliveries" not in _tables(con, "reverse_etl"):
+        return {}
+    return dict(con.execute(
+        "select status, count(*) from reverse_etl.alert_deliveries group by 1 order by 1").fetchall())

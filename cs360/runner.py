@@ -21,6 +21,10 @@ SOURCE_SETTINGS = {
 }
 
 
+class NothingToRun(RuntimeError):
+    """Every asset of the stage belongs to an unconfigured system."""
+
+
 @dataclass
 class StageRun:
     job_name: str
@@ -62,6 +66,8 @@ def run_stage(
     for line in skipped.values():
         log(line)
     selection = [key for key in job.asset_layer.executable_asset_keys if not _belongs_to(key, skipped)]
+    if not selection:  # an empty selection would mean "everything" to Dagster
+        raise NothingToRun(f"{job.name}: every system it needs is unconfigured, nothing to run")
     instance = DagsterInstance.get()
     result = job.execute_in_process(
         instance=instance,

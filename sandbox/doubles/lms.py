@@ -19,22 +19,15 @@ from pathlib import Path
 from werkzeug.routing import Map, Rule
 
 from sandbox.doubles.common import (
-    Clock, JsonApp, RequestLog, iso_z, json_response, parse_instant, retry_after_header, stable_int, world_end,
+    Clock, RequestLog, iso_z, json_response, parse_instant, stable_int, world_end,
 )
+from sandbox.doubles.small_api import BadRequest, SmallJsonApi
 from sandbox.world.format import read_table
 
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 25, 100
 
 
-def lms_error(status: int, code: str, message: str, headers: dict | None = None):
-    return json_response({"error": {"code": code, "message": message}}, status, headers)
-
-
-class BadRequest(Exception):
-    pass
-
-
-class LmsDouble(JsonApp):
+class LmsDouble(SmallJsonApi):
     vendor = "lms"
 
     def __init__(self, world_dir: Path, token: str, log: RequestLog | None = None):
@@ -62,29 +55,6 @@ class LmsDouble(JsonApp):
             Rule("/api/v1/courses", endpoint="list_records", methods=["GET"], defaults={"kind": "courses"}),
             Rule("/api/v1/enrollments", endpoint="list_records", methods=["GET"], defaults={"kind": "enrollments"}),
         ], strict_slashes=False)
-
-    # --- plumbing -----------------------------------------------------------------------
-
-    def unauthorized(self, request):
-        return lms_error(401, "unauthorized", "Missing or invalid API token")
-
-    def not_found(self, request):
-        return lms_error(404, "not_found", f"No route {request.method} {request.path}")
-
-    def method_not_allowed(self, request):
-        return lms_error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}")
-
-    def rate_limited(self, request, fault):
-        return lms_error(429, "rate_limited", "Too many requests", retry_after_header(fault) or {"Retry-After": "1"})
-
-    def server_failure(self, request, fault):
-        return lms_error(fault.status or 500, "internal_error", "Something went wrong")
-
-    def dispatch(self, request):
-        try:
-            return super().dispatch(request)
-        except BadRequest as exc:
-            return lms_error(400, "invalid_parameter", str(exc))
 
     # --- endpoint -----------------------------------------------------------------------
 

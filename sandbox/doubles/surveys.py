@@ -19,20 +19,13 @@ from pathlib import Path
 from werkzeug.routing import Map, Rule
 
 from sandbox.doubles.common import (
-    Clock, JsonApp, RequestLog, epoch_ms, iso_z, json_response, parse_instant, retry_after_header, world_end,
+    Clock, RequestLog, epoch_ms, iso_z, json_response, parse_instant, world_end,
 )
 from sandbox.doubles.paging import SortedView, decode_cursor, encode_cursor
+from sandbox.doubles.small_api import BadRequest, SmallJsonApi
 from sandbox.world.format import read_table
 
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
-
-
-def survey_error(status: int, code: str, message: str, headers: dict | None = None):
-    return json_response({"error": {"code": code, "message": message}}, status, headers)
-
-
-class BadRequest(Exception):
-    pass
 
 
 def _score(value: str | None) -> int | None:
@@ -42,7 +35,9 @@ def _score(value: str | None) -> int | None:
         return None
 
 
-class SurveyDouble(JsonApp):
+class SurveyDouble(SmallJsonApi):
+    unauthorized_message = "A valid Bearer token is required"
+    bad_request_code = "invalid_request"
     vendor = "surveys"
 
     def __init__(self, world_dir: Path, token: str, log: RequestLog | None = None):
@@ -70,29 +65,6 @@ class SurveyDouble(JsonApp):
             Rule("/v1/invitations", endpoint="list_records", methods=["GET"], defaults={"kind": "invitations"}),
             Rule("/v1/responses", endpoint="list_records", methods=["GET"], defaults={"kind": "responses"}),
         ], strict_slashes=False)
-
-    # --- plumbing -----------------------------------------------------------------------
-
-    def unauthorized(self, request):
-        return survey_error(401, "unauthorized", "A valid Bearer token is required")
-
-    def not_found(self, request):
-        return survey_error(404, "not_found", f"No route {request.method} {request.path}")
-
-    def method_not_allowed(self, request):
-        return survey_error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}")
-
-    def rate_limited(self, request, fault):
-        return survey_error(429, "rate_limited", "Too many requests", retry_after_header(fault) or {"Retry-After": "1"})
-
-    def server_failure(self, request, fault):
-        return survey_error(fault.status or 500, "internal_error", "Something went wrong")
-
-    def dispatch(self, request):
-        try:
-            return super().dispatch(request)
-        except BadRequest as exc:
-            return survey_error(400, "invalid_request", str(exc))
 
     # --- endpoint -----------------------------------------------------------------------
 

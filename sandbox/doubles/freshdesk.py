@@ -28,7 +28,7 @@ from sandbox.doubles.common import (
     Clock, JsonApp, RequestLog, basic_credentials, iso_z, json_response, parse_instant, person_name,
     retry_after_header, same_secret, stable_int,
 )
-from sandbox.doubles.helpdesk_world import Ticket, load_helpdesk
+from sandbox.doubles.helpdesk_world import Ticket, find_ticket, load_helpdesk
 
 PRIORITY = {"low": 1, "normal": 2, "medium": 2, "high": 3, "urgent": 4}
 STATUS = {"new": 2, "open": 2, "pending": 3, "hold": 3, "on-hold": 3, "solved": 4, "resolved": 4, "closed": 5}
@@ -236,13 +236,7 @@ class FreshdeskDouble(JsonApp):
 
     def ticket(self, ticket_id) -> Ticket:
         """A ticket by Freshdesk id or world ticket_id."""
-        found = self.tickets.get(ticket_id) if isinstance(ticket_id, int) else None
-        found = found or self.by_world_id.get(str(ticket_id))
-        if found is None and str(ticket_id).isdigit():
-            found = self.tickets.get(int(ticket_id))
-        if found is None:
-            raise KeyError(f"no Freshdesk ticket {ticket_id!r}")
-        return found
+        return find_ticket(self.tickets, self.by_world_id, ticket_id, "Freshdesk")
 
     def touch(self, ticket_id, *, status: str | None = None, priority: str | None = None,
               subject: str | None = None, csat: str | None = None) -> dict:

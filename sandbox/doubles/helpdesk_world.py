@@ -46,6 +46,17 @@ class Helpdesk:
         return min(moment, self.as_of_end)
 
 
+def find_ticket(tickets: dict[int, Ticket], by_world_id: dict[str, Ticket], ticket_id, vendor: str) -> Ticket:
+    """A ticket by the vendor's numeric id (int or digits) or by the world's ticket_id."""
+    found = tickets.get(ticket_id) if isinstance(ticket_id, int) else None
+    found = found or by_world_id.get(str(ticket_id))
+    if found is None and str(ticket_id).isdigit():
+        found = tickets.get(int(ticket_id))
+    if found is None:
+        raise KeyError(f"no {vendor} ticket {ticket_id!r}")
+    return found
+
+
 def vendor_ids(world_ids: list[str], system: str) -> list[int]:
     """Numeric ticket ids: the world's own when numeric, else a stable number; never clashing."""
     taken: set[int] = set()

@@ -29,7 +29,7 @@ from sandbox.doubles.common import (
     Clock, JsonApp, RequestLog, basic_credentials, epoch_ms, iso_z, json_response, person_name, retry_after_header,
     same_secret, stable_int,
 )
-from sandbox.doubles.helpdesk_world import Ticket, business_minutes, calendar_minutes, load_helpdesk
+from sandbox.doubles.helpdesk_world import Ticket, business_minutes, calendar_minutes, find_ticket, load_helpdesk
 from sandbox.doubles.paging import SortedView, decode_cursor, encode_cursor
 
 MAX_EXPORT_PAGE = 1000
@@ -290,13 +290,7 @@ class ZendeskDouble(JsonApp):
 
     def ticket(self, ticket_id) -> Ticket:
         """A ticket by Zendesk id or world ticket_id."""
-        found = self.tickets.get(ticket_id) if isinstance(ticket_id, int) else None
-        found = found or self.by_world_id.get(str(ticket_id))
-        if found is None and str(ticket_id).isdigit():
-            found = self.tickets.get(int(ticket_id))
-        if found is None:
-            raise KeyError(f"no Zendesk ticket {ticket_id!r}")
-        return found
+        return find_ticket(self.tickets, self.by_world_id, ticket_id, "Zendesk")
 
     def touch(self, ticket_id, *, status: str | None = None, priority: str | None = None,
               subject: str | None = None, csat: str | None = None) -> dict:

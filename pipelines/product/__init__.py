@@ -49,6 +49,7 @@ from dlt.destinations.exceptions import DatabaseTerminalException, DatabaseUndef
 from dlt.sources import DltResource
 from dlt.sources.sql_database import sql_table
 
+from cs360.killpoints import kill_point
 from pipelines.credentials import ProductSettings, product_settings
 from pipelines.product.event_files import SOURCE_FILE, LoadFileWriter, event_files
 from pipelines.validation import as_rejects, columns, declare_columns, rejected_row, rejects_resource
@@ -111,14 +112,20 @@ def _with_row_columns(chunk: pa.Table, deleted: bool) -> pa.Table:
 
 
 def _mark_deleted(table: str, key: str, schema: pa.Schema, keys: list[pa.ChunkedArray]) -> Iterator[pa.Table]:
-    """Rows loaded before whose key is no longer in the snapshot, again, marked deleted."""
+    """Rows loaded before whose key is no longer in the snapshot, again, marked deleted.
+
+    The warehouse has the columns under dlt's normalized names (`createdAt` -> `created_at`),
+    escaped since some are reserved words (`order`); the rows read back are renamed to the
+    source's names, so they merge like the snapshot's own rows. A column the source gained
+    since the row was loaded is not in the warehouse yet: null."""
     pipeline = dlt.current.pipeline()
+    naming = dlt.current.source_schema().naming
     snapshot = pa.chunked_array([c for k in keys for c in k.chunks], type=schema.field(key).type)
-    columns = schema.names
     try:
         with pipeline.sql_client() as client:
-            qualified = client.make_qualified_table_name(table)
-            live = _live_keys(client, qualified, key)
+            qualified = client.make_qualified_table_name(naming.normalize_table_identifier(table))
+            key_column = client.escape_column_name(naming.normalize_identifier(key))
+            live = _live_keys(client, qualified, key_column)
             if len(live) == 0:
                 return
             if len(snapshot) == 0:
@@ -129,20 +136,25 @@ def _mark_deleted(table: str, key: str, schema: pa.Schema, keys: list[pa.Chunked
             if len(gone) == 0:
                 return
             placeholders = ", ".join(["%s"] * len(gone))
-            with client.execute_query(f"select {', '.join(columns)} from {qualified} where {key} in ({placeholders})",
+            with client.execute_query(f"select * from {qualified} where {key_column} in ({placeholders})",
                                       *gone.to_pylist()) as cursor:
-                rows = pa.Table.from_pylist([dict(zip(columns, row)) for row in cursor.fetchall()], schema=schema)
+                stored = [column[0] for column in cursor.description]
+                found = cursor.fetchall()
     except DatabaseUndefinedRelation:
         return  # nothing loaded yet
+    source_name = {naming.normalize_identifier(name): name for name in schema.names}
+    rows = pa.Table.from_pylist(
+        [{source_name[column]: value for column, value in zip(stored, row) if column in source_name} for row in found],
+        schema=schema)
     log.info("product table %s: %d rows no longer in the database, marked deleted", table, rows.num_rows)
     yield _with_row_columns(rows, deleted=True)
 
 
-def _live_keys(client, qualified: str, key: str) -> pa.Array:
+def _live_keys(client, qualified: str, key_column: str) -> pa.Array:
     try:
-        rows = client.execute_sql(f"select {key} from {qualified} where is_deleted is not true")
+        rows = client.execute_sql(f"select {key_column} from {qualified} where is_deleted is not true")
     except DatabaseTerminalException:  # loaded before deletions were marked: no is_deleted yet
-        rows = client.execute_sql(f"select {key} from {qualified}")
+        rows = client.execute_sql(f"select {key_column} from {qualified}")
     return pa.array([row[0] for row in rows or []])
 
 
@@ -178,6 +190,7 @@ def _events(settings: ProductSettings | None) -> Iterator[object]:
             path = writer.close()
             if path is not None:
                 yield dlt.mark.with_file_import(str(path), "parquet", writer.rows, hints)
+                kill_point("product_event_file")
             if writer.rejects:
                 yield as_rejects([rejected_row("events", record, reason) for record, reason in writer.rejects])
         for file in todo:

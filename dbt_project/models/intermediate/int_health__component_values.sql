@@ -1,11 +1,13 @@
--- One row per (account, scored day, component): raw value, 0-100 score, the weight of
--- the component for the day's lifecycle stage and a plain-words reason.
+-- One row per (account, scored day, component): raw value, the 0-100 score and a
+-- plain-words reason, before any weighting:
 --   score = 100 x clamp((value - floor) / (target - floor), 0, 1)
--- with floor and target from the health_score_components seed (a target below the floor
--- means lower is better, e.g. tickets per seat), weights from health_score_weights, both
--- of the scorecard version in force (var scorecard_version). A NULL value (no data that
--- day) gives a NULL score: the component is left out and the others re-weighted.
--- Scored days: a contract covers the day and it is within the last score_history_days.
+-- with floor and target from the health_score_components seed of the scorecard version in
+-- force (var scorecard_version; a target below the floor means lower is better, e.g.
+-- tickets per seat). A NULL value (no data that day) gives a NULL score: the component is
+-- left out and the others re-weighted. Scored days: a contract covers the day and it is
+-- within the last score_history_days.
+-- The weights come afterwards (int_health__component_scores), so the walk-forward
+-- scorecard fit (learning/scorecard.py) can learn from these scores without a cycle.
 
 {%- set window_days = var('usage_window_days') %}
 {%- set support_days = var('support_window_days') %}
@@ -52,7 +54,7 @@ scored_days as (
 
 components as (
     select
-        account_id, as_of_date, lifecycle_stage,
+        account_id, as_of_date, lifecycle_stage, contract_id,
         'utilization' as component,
         utilization as component_value,
         printf('%d of %d seats active in {{ window_days }} days', active_users_30d, seats) as reason
@@ -61,7 +63,7 @@ components as (
     union all
 
     select
-        account_id, as_of_date, lifecycle_stage,
+        account_id, as_of_date, lifecycle_stage, contract_id,
         'usage',
         logins_per_seat,
         printf('%.1f logins per seat in {{ window_days }} days', logins_per_seat)
@@ -70,7 +72,7 @@ components as (
     union all
 
     select
-        account_id, as_of_date, lifecycle_stage,
+        account_id, as_of_date, lifecycle_stage, contract_id,
         'usage_trend',
         logins_trend_ratio,
         case
@@ -85,7 +87,7 @@ components as (
     union all
 
     select
-        account_id, as_of_date, lifecycle_stage,
+        account_id, as_of_date, lifecycle_stage, contract_id,
         'breadth',
         breadth,
         printf('%d of %d features used in {{ window_days }} days', features_used_30d, features_available)
@@ -95,7 +97,7 @@ components as (
 
     -- support load: tickets per seat; without a help desk (or before its first ticket) no data
     select
-        account_id, as_of_date, lifecycle_stage,
+        account_id, as_of_date, lifecycle_stage, contract_id,
         'support',
         case when has_support_data then tickets_90d / nullif(seats, 0) end,
         printf('%d support tickets in {{ support_days }} days (%.1f per seat)',
@@ -105,7 +107,7 @@ components as (
     union all
 
     select
-        account_id, as_of_date, lifecycle_stage,
+        account_id, as_of_date, lifecycle_stage, contract_id,
         'csat',
         csat_90d,
         printf('CSAT %d%% (%d of %d ratings good) in {{ support_days }} days',
@@ -116,7 +118,7 @@ components as (
 
     -- sentiment: NPS of the responses in the window; no data without responses
     select
-        account_id, as_of_date, lifecycle_stage,
+        account_id, as_of_date, lifecycle_stage, contract_id,
         'sentiment',
         nps,
         printf('NPS %d from %d survey responses in {{ nps_days }} days',
@@ -126,7 +128,7 @@ components as (
     union all
 
     select
-        account_id, as_of_date, lifecycle_stage,
+        account_id, as_of_date, lifecycle_stage, contract_id,
         'training',
         case when has_training_data then people_trained / nullif(seats, 0) end,
         printf('%d of %d seats trained', people_trained, seats)
@@ -137,7 +139,7 @@ components as (
     -- the contract relationship: did the last renewal add or cut seats? no data in a
     -- first term
     select
-        account_id, as_of_date, lifecycle_stage,
+        account_id, as_of_date, lifecycle_stage, contract_id,
         'relationship',
         seat_change_ratio,
         case
@@ -150,12 +152,6 @@ components as (
     from scored_days
 ),
 
-weights as (
-    select scorecard_version, lifecycle_stage, component, weight
-    from {{ ref('health_score_weights') }}
-    where scorecard_version = '{{ var("scorecard_version") }}'
-),
-
 targets as (
     select scorecard_version, component, floor, target
     from {{ ref('health_score_components') }}
@@ -166,7 +162,7 @@ select
     components.account_id,
     components.as_of_date,
     components.lifecycle_stage,
-    weights.scorecard_version,
+    components.contract_id,
     components.component,
     components.component_value,
     targets.floor,
@@ -178,11 +174,7 @@ select
             then 100 * greatest(0, least(1,
                 (components.component_value - targets.floor) / (targets.target - targets.floor)))
     end as score,
-    weights.weight,
     case when components.component_value is not null then components.reason end as reason
 from components
-inner join weights
-    on components.lifecycle_stage = weights.lifecycle_stage
-    and components.component = weights.component
 inner join targets
     on components.component = targets.component

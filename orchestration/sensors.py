@@ -1,8 +1,13 @@
-"""Monitoring: tell the team on the alert webhook when a run fails or a source goes stale."""
+"""Monitoring: tell the team on the alert webhook when a run fails or a source goes stale.
+
+A notice that the webhook did not take is not forgotten: the stale-source sensor moves its
+cursor only past delivered notices, so a failed one is posted again on the next tick. Every
+failure reason comes from `reverse_etl.webhook` and never contains the URL.
+"""
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from dagster import (
     AssetKey,
@@ -16,6 +21,7 @@ from dagster import (
 
 from orchestration import automation
 from orchestration.notify import post_to_webhook, webhook_configured
+from reverse_etl.webhook import WebhookError
 
 
 @run_failure_sensor(
@@ -26,7 +32,9 @@ from orchestration.notify import post_to_webhook, webhook_configured
 def run_failure_to_webhook(context: RunFailureSensorContext):
     if not webhook_configured():
         return SkipReason("ALERT_WEBHOOK_URL is not set")
-    post_to_webhook(failure_message(context))
+    result = post_to_webhook(failure_message(context))
+    if not result.delivered:  # shown on the sensor tick, with the redacted reason
+        raise WebhookError(f"notice of failed run {context.dagster_run.run_id[:8]} not delivered: {result.reason}")
 
 
 def failure_message(context: RunFailureSensorContext) -> str:
@@ -37,8 +45,9 @@ def failure_message(context: RunFailureSensorContext) -> str:
             + (f" in step(s) {', '.join(steps)}" if steps else "") + f": {reason}")
 
 
-def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]]):
-    """Posts once per source when its newest raw load is older than its freshness window."""
+def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]], clock: Callable[[], float] = time.time):
+    """Posts once per source when its newest raw load is older than its freshness window;
+    a notice the webhook did not accept is posted again on the next tick."""
 
     @sensor(
         name="cs360_stale_sources_to_webhook",
@@ -50,8 +59,8 @@ def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]]):
         if not webhook_configured():
             return SkipReason("ALERT_WEBHOOK_URL is not set")
         reported = json.loads(context.cursor or "{}")  # source -> timestamp of the load reported stale
-        now = time.time()
-        messages = []
+        now = clock()
+        delivered, undelivered = [], []
         for source, keys in raw_keys_by_source.items():
             loaded = [event.timestamp for key in keys
                       if (event := context.instance.get_latest_materialization_event(key)) is not None]
@@ -61,13 +70,18 @@ def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]]):
             window = automation.freshness_window(source)
             if now - newest > window.total_seconds() and reported.get(source) != newest:
                 hours = (now - newest) / 3600
-                messages.append(f":warning: cs360 source `{source}` is stale: last load {hours:.1f} h ago "
-                                f"(expected within {window.total_seconds() / 3600:.0f} h)")
-                reported[source] = newest
-        for message in messages:
-            post_to_webhook(message)
+                result = post_to_webhook(f":warning: cs360 source `{source}` is stale: last load {hours:.1f} h ago "
+                                         f"(expected within {window.total_seconds() / 3600:.0f} h)")
+                if result.delivered:
+                    reported[source] = newest  # only a delivered notice moves the cursor
+                    delivered.append(source)
+                else:
+                    undelivered.append(f"{source} ({result.reason})")
         context.update_cursor(json.dumps(reported))
-        if not messages:
+        if undelivered:
+            context.log.warning(f"stale-source notices not delivered, retried next tick: {', '.join(undelivered)}")
+            return SkipReason(f"not delivered, retried next tick: {', '.join(undelivered)}")
+        if not delivered:
             return SkipReason("every source is fresh")
 
     return _stale_sources

@@ -7,7 +7,15 @@ permanent refusal (a 4xx other than 429) at most `max_attempts` times, then the 
 `parked` and shown in `cs360 status`. Each delivery is committed right after its post, so
 a run killed mid-way reposts at most the one alert whose post it did not get to record.
 Rate limits (429 with `Retry-After`) and 5xx are retried within the run; when the
-webhook stays unreachable the run stops and the rest waits for the next one.
+webhook stays unreachable the run stops and the rest waits for the next one. A post that
+got no answer (read timeout, dropped connection) may have reached the channel: it is not
+retried within the run but on the next one, so it is posted at most twice.
+
+Backlog: the first delivery run records the history older than `BACKLOG_DAYS` as
+`backlog` without posting it, and records when it ran (`alert_webhook_state`). From then
+on every alert not yet tried is posted, however old its `created_at`.
+
+All webhook traffic goes through `reverse_etl.webhook`, whose errors never contain the URL.
 """
 
 from __future__ import annotations
@@ -23,18 +31,22 @@ import duckdb
 import pandas as pd
 import requests
 
+from cs360.killpoints import kill_point
 from cs360.settings import Home
 from pipelines.credentials import SourceNotConfigured
 from reverse_etl.audit import ensure_schema, has_table, insert_frame, now_utc
-from reverse_etl.retry import RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError, retry_after_seconds
+from reverse_etl.retry import RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError
+from reverse_etl.webhook import InvalidWebhookURL, WebhookClient, WebhookResult
 
 ALERTS_MODEL = "marts.alerts"
 WEBHOOK_ENV = "ALERT_WEBHOOK_URL"
 MAX_ATTEMPTS = 5
+POST_TIMEOUT_SECONDS = 30.0
 # marts.alerts keeps the whole scored history; a CSM channel wants news, not a year of
-# backlog on the first sync. Alerts older than this (before the newest alert) are recorded
-# as `backlog` without a post.
+# backlog on the first sync. On the first delivery run only, alerts older than this
+# (before the newest alert) are recorded as `backlog` without a post.
 BACKLOG_DAYS = 7
+STATE_TABLE = "reverse_etl.alert_webhook_state"
 DELIVERY_COLUMNS = ["alert_id", "account_id", "kind", "created_at", "status", "attempts", "first_attempt_at",
                     "delivered_at", "last_status_code", "last_error"]
 KIND_TITLES = {
@@ -155,13 +167,30 @@ def pending_alerts(alerts: list[dict], deliveries: dict[str, dict]) -> list[dict
     return [a for a in alerts if (deliveries.get(str(a["alert_id"])) or {}).get("status") not in done]
 
 
+def first_delivery_run_at(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    """When the first delivery run took place (and settled the backlog), or None before it.
+    Deliveries made before this marker existed count as that first run."""
+    if has_table(con, "reverse_etl", "alert_webhook_state"):
+        row = con.execute(f"select min(first_delivery_run_at) from {STATE_TABLE}").fetchone()
+        if row and row[0] is not None:
+            return row[0]
+    if has_table(con, "reverse_etl", "alert_deliveries"):
+        row = con.execute("select min(coalesce(first_attempt_at, delivered_at)) from reverse_etl.alert_deliveries "
+                          "where status <> 'backlog'").fetchone()
+        if row and row[0] is not None:
+            return row[0]
+    return None
+
+
 def split_backlog(
-    alerts: list[dict], deliveries: dict[str, dict], backlog_days: int = BACKLOG_DAYS
+    alerts: list[dict], deliveries: dict[str, dict], backlog_days: int = BACKLOG_DAYS,
+    first_run_at: dt.datetime | None = None,
 ) -> tuple[list[dict], list[dict]]:
-    """(to post, backlog): backlog = never tried and created more than `backlog_days` before
-    the newest alert. An alert already tried keeps being retried whatever its age."""
+    """(to post, backlog). Only the first delivery run (`first_run_at` None) has a backlog:
+    alerts never tried and created more than `backlog_days` before the newest alert. After
+    it, everything not yet delivered is posted, whatever its age."""
     stamps = [pd.Timestamp(a["created_at"]) for a in alerts if a.get("created_at") is not None]
-    if not stamps:
+    if not stamps or first_run_at is not None:
         return alerts, []
     cutoff = max(stamps) - pd.Timedelta(days=backlog_days)
     backlog = [a for a in alerts if str(a["alert_id"]) not in deliveries
@@ -172,42 +201,48 @@ def split_backlog(
 
 # --- posting -----------------------------------------------------------------------------------
 
-class _Poster:
-    def __init__(self, url: str, policy: RetryPolicy, session: requests.Session | None = None):
-        self.url = url
-        self.policy = policy
-        self.session = session or requests.Session()
-        self.calls = 0
+def _post(client: WebhookClient, policy: RetryPolicy, message: dict) -> WebhookResult:
+    """One alert, retried within the run on 429/5xx/no connection; raises RetriesExhausted
+    (with the client's redacted reason) when the webhook stays down. A post that may have
+    been delivered is returned, not retried: retrying it here could post it many times."""
 
-    def post(self, message: dict) -> tuple[bool, int | None, str | None]:
-        """(delivered, status, error); raises RetriesExhausted when the webhook stays down."""
+    def attempt() -> WebhookResult:
+        result = client.post(message)
+        if result.transient and not result.maybe_delivered:
+            raise TransientError(result.reason or "webhook failed", result.retry_after, result.status)
+        return result
 
-        def attempt():
-            self.calls += 1
-            try:
-                response = self.session.post(self.url, json=message, timeout=30)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                raise TransientError(type(exc).__name__) from None
-            if response.status_code == 429 or response.status_code >= 500:
-                raise TransientError(f"HTTP {response.status_code}: {response.text[:200]}",
-                                     retry_after_seconds(response.headers), response.status_code)
-            return response
+    return policy.run(attempt, "alert webhook")
 
-        response = self.policy.run(attempt, "alert webhook")
-        if 200 <= response.status_code < 300:
-            return True, response.status_code, None
-        return False, response.status_code, f"HTTP {response.status_code}: {response.text[:300]}"
+
+def _delivery_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame([[row.get(c) for c in DELIVERY_COLUMNS] for row in rows], columns=DELIVERY_COLUMNS)
+    for column in ("created_at", "first_attempt_at", "delivered_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame.astype({"attempts": "int64", "last_status_code": "Int64"})
 
 
 def _save(con: duckdb.DuckDBPyConnection, row: dict) -> None:
-    frame = pd.DataFrame([[row.get(c) for c in DELIVERY_COLUMNS]], columns=DELIVERY_COLUMNS)
-    for column in ("created_at", "first_attempt_at", "delivered_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    frame = frame.astype({"attempts": "int64", "last_status_code": "Int64"})
+    frame = _delivery_frame([row])
     con.execute("begin transaction")
     try:
         con.execute("delete from reverse_etl.alert_deliveries where alert_id = ?", [row["alert_id"]])
         insert_frame(con, "reverse_etl.alert_deliveries", frame)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _record_first_run(con: duckdb.DuckDBPyConnection, backlog: list[dict], started_at: dt.datetime) -> None:
+    """The backlog and the first-run marker in one transaction: decided once, never again."""
+    rows = [{"alert_id": str(a["alert_id"]), "account_id": a.get("account_id"), "kind": a.get("kind"),
+             "created_at": a.get("created_at"), "attempts": 0, "status": "backlog"} for a in backlog]
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create table if not exists {STATE_TABLE} (first_delivery_run_at timestamptz)")
+        con.execute(f"insert into {STATE_TABLE} values (?)", [started_at])
+        insert_frame(con, "reverse_etl.alert_deliveries", _delivery_frame(rows))
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -223,21 +258,30 @@ def deliver_alerts(
     max_attempts: int = MAX_ATTEMPTS,
     session: requests.Session | None = None,
     after_post: Callable[[dict], None] | None = None,
+    timeout: float = POST_TIMEOUT_SECONDS,
 ) -> AlertRun:
-    """Post every alert not delivered yet. Raises `SourceNotConfigured` without a URL."""
+    """Post every alert not delivered yet. Raises `SourceNotConfigured` without a URL; an
+    unusable URL fails the run with a reason that does not repeat it."""
     run = AlertRun(uuid.uuid4().hex, now_utc())
     if not home.warehouse.exists():
         log("alerts: no warehouse yet, nothing to deliver")
         run.status = "succeeded"
         return run
+    client = None
     if not dry_run:
-        url = url or webhook_url()
+        try:
+            client = WebhookClient(url or webhook_url(), timeout=timeout, session=session)
+        except InvalidWebhookURL as invalid:
+            run.status, run.error = "failed", f"{WEBHOOK_ENV}: {invalid.reason}"
+            log(f"alerts: {run.error}; nothing posted")
+            return run
     with duckdb.connect(str(home.warehouse), read_only=dry_run) as con:
         alerts = read_alerts(con)
         if not has_table(con, "marts", "alerts"):
             log(f"alerts: {ALERTS_MODEL} does not exist yet, nothing to deliver")
         deliveries = read_deliveries(con)
-        todo, backlog = split_backlog(pending_alerts(alerts, deliveries), deliveries)
+        first_run_at = first_delivery_run_at(con)
+        todo, backlog = split_backlog(pending_alerts(alerts, deliveries), deliveries, first_run_at=first_run_at)
         run.pending = len(todo)
         run.sample = [slack_message(a)["text"] for a in todo[:5]]
         if dry_run:
@@ -249,42 +293,46 @@ def deliver_alerts(
             run.status = "dry_run"
             return run
         ensure_schema(con)
-        for alert in backlog:
-            _save(con, {"alert_id": str(alert["alert_id"]), "account_id": alert.get("account_id"),
-                        "kind": alert.get("kind"), "created_at": alert.get("created_at"), "attempts": 0,
-                        "status": "backlog"})
+        if first_run_at is None:
+            _record_first_run(con, backlog, run.started_at)
         if backlog:
             log(f"alerts: {len(backlog)} alerts older than {BACKLOG_DAYS} days recorded as backlog, not posted")
-        poster = _Poster(url, policy or RetryPolicy(), session)
+        policy = policy or RetryPolicy()
         try:
             for alert in todo:
                 alert_id = str(alert["alert_id"])
                 previous = deliveries.get(alert_id) or {}
                 now = now_utc()
-                delivered, status, error = poster.post(slack_message(alert))
+                result = _post(client, policy, slack_message(alert))
                 attempts = int(previous.get("attempts") or 0) + 1
+                refused = not result.delivered and not result.maybe_delivered
                 row = {
                     "alert_id": alert_id, "account_id": alert.get("account_id"), "kind": alert.get("kind"),
                     "created_at": alert.get("created_at"), "attempts": attempts,
                     "first_attempt_at": previous.get("first_attempt_at") or now,
-                    "delivered_at": now if delivered else None, "last_status_code": status, "last_error": error,
-                    "status": "delivered" if delivered else ("parked" if attempts >= max_attempts else "retrying"),
+                    "delivered_at": now if result.delivered else None, "last_status_code": result.status,
+                    "last_error": result.reason,
+                    "status": "delivered" if result.delivered
+                    else ("parked" if refused and attempts >= max_attempts else "retrying"),
                 }
+                kill_point("alert_posted")  # posted, not yet recorded: the one documented duplicate
                 _save(con, row)
                 deliveries[alert_id] = row
-                if delivered:
-                    run.delivered += 1
-                else:
-                    run.failed += 1
-                    run.parked += row["status"] == "parked"
                 if after_post is not None:
                     after_post(row)
+                if result.delivered:
+                    run.delivered += 1
+                    continue
+                run.failed += 1
+                run.parked += row["status"] == "parked"
+                if result.maybe_delivered:  # the webhook hangs: stop, and try this one once more next run
+                    raise RetriesExhausted(f"alert webhook: {result.reason}")
             run.status = "succeeded" if run.failed == 0 else "partial"
         except (RetriesExhausted, RateLimitExhausted) as exc:
             run.status, run.error = "failed", str(exc)
             log(f"alerts: stopped: {exc}; the rest is posted next run")
         finally:
-            run.api_calls = poster.calls
+            run.api_calls = client.calls
     log(f"alerts: {run.delivered} of {run.pending} pending alerts posted, {run.failed} failed "
         f"({run.parked} parked) in {run.api_calls} calls")
     return run

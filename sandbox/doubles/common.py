@@ -226,6 +226,9 @@ class JsonApp:
                 for fault in fired:
                     if fault.kind == "malformed":
                         _break_response(response, fault)
+                for fault in fired:  # the answer is final: now the world changes under the client
+                    if fault.kind == "touch":
+                        fault.action()
             except Exception as exc:  # a bug in a double must show up as a 500, not a hang
                 logging.getLogger(__name__).exception("%s double failed on %s", self.vendor, path)
                 response = json_response({"error": "internal error in the double", "detail": repr(exc)}, 500)
@@ -247,6 +250,8 @@ def request_faults(request: Request) -> list[Fault]:
 def retry_after_header(fault: Fault) -> dict:
     if fault.retry_after is None:
         return {}
+    if isinstance(fault.retry_after, str):  # sent as given, e.g. a malformed value a client must survive
+        return {"Retry-After": fault.retry_after}
     seconds = fault.retry_after
     return {"Retry-After": str(int(seconds)) if float(seconds).is_integer() else str(seconds)}
 

@@ -576,6 +576,62 @@ def add_events(db_path: Path, rows: list[tuple[str, str, str, str | None, dateti
         _insert(con, "raw_product.events", rows)
 
 
+# --- one customer in both CRMs without the customer number (tests/test_identity_crm.py) ------
+
+SF_GLOBEX, SF_UMBRELLA, SF_WAYNE, SF_CYBERDYNE, SF_BAKERY = (
+    "001000000000011AAA", "001000000000012AAA", "001000000000013AAA", "001000000000014AAA",
+    "001000000000015AAA")
+HS_INITECH_UK, HS_INITECH, HS_SOYLENT, HS_WAYNE, HS_CYBERDYNE, HS_CYBERDYNE_JP = (
+    "5011", "5012", "5013", "5014", "5015", "5016")
+
+
+def cross_crm_rows() -> dict[str, list[tuple]]:
+    """Salesforce Accounts typed without an AccountNumber, and the HubSpot companies they may be:
+
+    Globex Corporation   website of HubSpot's Globex K.K. (CUST-0002)     -> merged by domain
+    UMBRELLA             no website; HubSpot's Umbrella GmbH has no number -> merged by name,
+                                                                             'salesforce:<Id>'
+    Mom & Pop Bakery Ltd website gmail.com (free mail, no evidence)        -> merged by name (CUST-0006)
+    Initech (existing)   two HubSpot companies named Initech              -> ambiguous name, no merge
+    Wayne Enterprises    website of Soylent, name of HubSpot's Wayne      -> rules disagree, no merge
+    Cyberdyne            two HubSpot companies on cyberdyne.example        -> ambiguous domain, no merge
+    """
+    created, modstamp = ts("2024-03-01 09:00"), ts("2024-06-01 09:00")
+    sf = [  # id, name, number, website, industry, employees, country, type, owner
+        (SF_GLOBEX, "Globex Corporation", None, "https://globex.example/jp", "Logistics", 120, "Japan",
+         "Customer", "005000000000002AAA"),
+        (SF_UMBRELLA, "UMBRELLA", None, None, "Pharma", 900, "Germany", "Customer", "005000000000002AAA"),
+        (SF_BAKERY, "Mom & Pop Bakery Ltd", "", "https://gmail.com/", "Retail", 4, "Japan", "Customer",
+         "005000000000001AAA"),
+        (SF_WAYNE, "Wayne Enterprises Inc.", None, "www.soylent.example", "Retail", 50, "United States",
+         "Customer", "005000000000001AAA"),
+        (SF_CYBERDYNE, "Cyberdyne", None, "http://cyberdyne.example", "Robotics", 70, "United States",
+         "Customer", "005000000000001AAA"),
+    ]
+    hs = [  # id, name, domain, customer_id
+        (HS_INITECH_UK, "Initech Ltd", "initech.co.uk", "CUST-0011"),
+        (HS_INITECH, "INITECH 株式会社", None, None),
+        (HS_SOYLENT, "Soylent", "soylent.example", "CUST-0013"),
+        (HS_WAYNE, "Wayne Enterprises", "wayne.example", "CUST-0014"),
+        (HS_CYBERDYNE, "Cyberdyne Systems", "cyberdyne.example", "CUST-0015"),
+        (HS_CYBERDYNE_JP, "Cyberdyne Japan", "https://www.Cyberdyne.example", "CUST-0016"),
+    ]
+    return {
+        "raw_salesforce.accounts": [(*row, created, modstamp, False) for row in sf],
+        "raw_hubspot.companies": [
+            (cid, name, domain, "Retail", "10", "Japan", number, "101", "customer", "active", created, modstamp,
+             False)
+            for cid, name, domain, number in hs],
+    }
+
+
+def add_rows(db_path: Path, data: dict[str, list[tuple]]) -> None:
+    """Append rows ({table: [row, ...]}, columns as in SCHEMAS) to a fixture warehouse."""
+    with duckdb.connect(str(db_path)) as con:
+        for table, rows in data.items():
+            _insert(con, table, rows)
+
+
 def _df(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 

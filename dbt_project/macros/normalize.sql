@@ -21,7 +21,8 @@
 {%- endmacro %}
 
 {#
-  'Acme Corporation' and 'ACME Corp.' -> 'acme'; 'Globex K.K.' -> 'globex'.
+  'Acme Corporation' and 'ACME Corp.' -> 'acme'; 'Globex K.K.' -> 'globex';
+  '株式会社アオバ' and '(株)アオバ' -> 'アオバ'; 'Aoba Pty Ltd' -> 'aoba'.
   Lower-case, drop dots (so 'k.k.' becomes 'kk'), drop legal-form words, then keep only
   letters and digits (any script, so Japanese names survive). Empty results become NULL
   so they never match each other.
@@ -32,9 +33,9 @@
             regexp_replace(
                 regexp_replace(
                     regexp_replace(lower(trim({{ column }})), '[.]', '', 'g'),
-                    '株式会社|有限会社|合同会社', ' ', 'g'
+                    '株式会社|有限会社|合同会社|[(（]\s*[株有]\s*[)）]|㈱|㈲', ' ', 'g'
                 ),
-                '\b(inc|incorporated|corp|corporation|co|company|ltd|limited|llc|plc|gmbh|ag|sa|kk|bv|nv)\b',
+                '\b(inc|incorporated|corp|corporation|co|company|ltd|limited|llc|llp|plc|pty|gmbh|ag|kg|sa|sas|sarl|srl|kk|bv|nv)\b',
                 ' ', 'g'
             ),
             '[^\p{L}\p{N}]', '', 'g'

@@ -1,5 +1,7 @@
--- One row per (source_system, source_id) of a record outside the CRMs and the account it
--- belongs to, with the rule that matched and its confidence:
+-- One row per (source_system, source_id) of a record and the account it belongs to, with
+-- the rule that matched and its confidence:
+--   salesforce    Salesforce Accounts (Account Id)                    int_identity__crm_records
+--   hubspot       HubSpot companies (company id)                      int_identity__crm_records
 --   product       product tenants (source_id = tenant id)            int_identity__tenant_accounts
 --   product_user  product users (user id): their e-mail's match, else their tenant's account
 --   zendesk       Zendesk requesters (user id)                        by e-mail
@@ -7,7 +9,8 @@
 --   surveys       survey invitees and respondents (e-mail)            by e-mail
 --   training      LMS attendees (e-mail)                              by e-mail
 -- Unmatched records keep a NULL account_id; conflicts are flagged. Both are listed with
--- a reason in marts.identity_review.
+-- a reason in marts.identity_review. A CRM record always has an account (at least its
+-- own); a cross-CRM match left undecided is a conflict with its conflict_reason.
 
 with tenants as (
     select * from {{ ref('int_identity__tenant_accounts') }}
@@ -80,15 +83,32 @@ people as (
 
 bridge as (
     select
-        'product' as source_system,
+        source_system,
+        record_id as source_id,
+        account_id,
+        match_rule,
+        confidence,
+        is_conflict,
+        candidate_accounts,
+        record_name as source_name,
+        cast(null as varchar) as source_email,
+        conflict_reason
+    from {{ ref('int_identity__crm_records') }}
+    where not is_deleted
+
+    union all
+
+    select
+        'product',
         tenant_id as source_id,
         account_id,
         match_rule,
         confidence,
         is_conflict,
         candidate_accounts,
-        tenant_name as source_name,
-        signup_email as source_email
+        tenant_name,
+        signup_email,
+        cast(null as varchar)
     from tenants
 
     union all
@@ -112,7 +132,8 @@ bridge as (
         coalesce(emails.match_rule <> 'unmatched' and emails.is_conflict, false),
         case when emails.match_rule <> 'unmatched' then emails.candidate_accounts end,
         cast(null as varchar),
-        users.email
+        users.email,
+        cast(null as varchar)
     from users
     left join emails
         on users.email = emails.email
@@ -130,7 +151,8 @@ bridge as (
         coalesce(emails.is_conflict, false),
         emails.candidate_accounts,
         people.source_name,
-        people.email
+        people.email,
+        cast(null as varchar)
     from people
     left join emails
         on people.email = emails.email
@@ -145,5 +167,6 @@ select
     is_conflict,
     candidate_accounts,
     source_name,
-    source_email
+    source_email,
+    conflict_reason
 from bridge

@@ -7,13 +7,21 @@
 --                        evidence was chosen (candidate_accounts lists all, with votes)
 --   weak_match           matched by a low-confidence rule only (confidence below the var
 --                        identity_review_below, e.g. a name match)
+-- and, for a CRM record matched across the two CRMs (int_identity__crm_records), nothing
+-- merged because
+--   ambiguous_domain     its domain matches several records of the other CRM
+--   ambiguous_name       no domain match, and its name matches several records
+--   rules_disagree       its domain names one record, its name another
+--   not_one_to_one       its single candidate has other candidates as well
 -- Fix the CRM (add the contact, the domain, the customer number), or store the customer
--- number in the product, and the next run resolves it.
+-- number in the product, and the next run resolves it. For two CRM records of one
+-- customer, typing the same customer number into both merges them.
 
 select
     source_system,
     source_id,
     case
+        when conflict_reason is not null then conflict_reason
         when match_rule = 'conflict' then 'conflict_unresolved'
         when account_id is null then 'unmatched'
         when is_conflict then 'conflict_majority'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import duckdb
 import pytest
@@ -149,3 +150,68 @@ def test_first_delivery_keeps_old_history_as_backlog():
     post, backlog = split_backlog(alerts, {"retrying-old": {"status": "retrying"}})
     assert [a["alert_id"] for a in post] == ["retrying-old", "recent", "newest"]
     assert [a["alert_id"] for a in backlog] == ["old"]
+
+
+def add_alert(home: Home, alert_id: str, created_at: dt.datetime) -> None:
+    with duckdb.connect(str(home.warehouse)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create table if not exists marts.alerts (alert_id varchar, account_id varchar, kind varchar, "
+                    "created_at timestamp, details varchar)")
+        con.execute("insert into marts.alerts values (?, 'C-1', 'usage_drop', ?, 'logins -60%')", [alert_id, created_at])
+
+
+def delivery_statuses(home: Home) -> dict[str, str]:
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        return dict(con.execute("select alert_id, status from reverse_etl.alert_deliveries order by 1").fetchall())
+
+
+def test_only_history_before_the_first_delivery_is_backlog(sandbox, home):
+    add_alert(home, "history", dt.datetime(2025, 5, 1))
+    add_alert(home, "recent", dt.datetime(2025, 6, 1))
+    first = deliver_alerts(home, policy=fast_policy(), log=lambda line: None)
+    assert (first.delivered, posted_ids(sandbox)) == (1, ["recent"])
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        [(first_run_at,)] = con.execute("select first_delivery_run_at from reverse_etl.alert_webhook_state").fetchall()
+    assert first_run_at == first.started_at
+
+    # after the first delivery: an alert that arrives late with an old date, and alerts that
+    # waited through a two-week outage, are news all the same
+    add_alert(home, "late-but-old", dt.datetime(2025, 5, 15))
+    add_alert(home, "during-outage", dt.datetime(2025, 6, 3))
+    add_alert(home, "newest", dt.datetime(2025, 6, 20))
+    second = deliver_alerts(home, policy=fast_policy(), log=lambda line: None)
+    assert second.delivered == 3
+    assert posted_ids(sandbox) == ["recent", "late-but-old", "during-outage", "newest"]
+    assert delivery_statuses(home) == {"during-outage": "delivered", "history": "backlog",
+                                       "late-but-old": "delivered", "newest": "delivered", "recent": "delivered"}
+
+
+def test_deliveries_from_before_the_marker_count_as_the_first_run(sandbox, home):
+    add_alert(home, "delivered-earlier", dt.datetime(2025, 6, 1))
+    deliver_alerts(home, policy=fast_policy(), log=lambda line: None)
+    with duckdb.connect(str(home.warehouse)) as con:  # a warehouse from before the marker existed
+        con.execute("drop table reverse_etl.alert_webhook_state")
+    add_alert(home, "old-and-new", dt.datetime(2025, 5, 1))
+    add_alert(home, "newest", dt.datetime(2025, 6, 20))
+    assert deliver_alerts(home, policy=fast_policy(), log=lambda line: None).delivered == 2
+    assert set(delivery_statuses(home).values()) == {"delivered"}
+
+
+def test_a_post_without_an_answer_is_retried_next_run_only_at_most_one_duplicate(sandbox, home):
+    ids = write_alerts(home, 3)
+    # the first post gets no answer within the client's timeout, yet the webhook takes it
+    sandbox.faults.add("webhook", r"/services/", "timeout", calls=(1,), seconds=1.0)
+    lines = []
+    run = deliver_alerts(home, policy=fast_policy(), timeout=0.3, log=lines.append)
+    assert (run.status, run.delivered, run.api_calls) == ("failed", 0, 1)  # not retried within the run
+    assert run.error == "alert webhook: no answer within 0.3 s; the message may have been delivered"
+    assert delivery_statuses(home) == {ids[0]: "retrying"}
+    deadline = time.monotonic() + 5
+    while not sandbox.webhook.posts and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert posted_ids(sandbox) == ids[:1]  # it did reach the channel
+
+    run = deliver_alerts(home, policy=fast_policy(), timeout=0.3, log=lines.append)
+    assert (run.status, run.delivered) == ("succeeded", 3)
+    assert posted_ids(sandbox) == [ids[0], *ids]  # one duplicate, nothing lost
+    assert set(delivery_statuses(home).values()) == {"delivered"}

@@ -1,0 +1,424 @@
+"""The 90-day churn model, fit walk-forward and calibrated.
+
+For each fit date D (learning.labels.fit_dates: the first scored day, then the first of
+every month by default) a version is fit on the examples whose label was decided on D, and
+that version scores every day from D up to the next fit date. A version, once written to
+`learning.model_versions`, is never refit and the predictions it made are never rewritten
+(except the last `reprocess_days`, re-scored by the same version like the score's late
+events): a later run only adds versions for later days. So a world cut at T, built and then
+run on, keeps every prediction up to T.
+
+Learner: scikit-learn's HistGradientBoostingClassifier (handles missing values natively),
+fit on the earlier part of the known examples and calibrated (isotonic, or sigmoid when the
+held-out slice has few churn events) on the latest part, so calibration is judged on later
+data than the fit, as it is used. Below `min_churn_events` known churned contracts there is
+no trustworthy model: the probability is null and `null_reason` says why.
+
+Drivers: for the rows riskier than the training base rate, each group of related features
+is set to its training median and the drop in probability is that group's contribution;
+the three largest positive ones are named in words (rendered in SQL from the row's values).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import duckdb
+import joblib
+import numpy as np
+import pyarrow as pa
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+from learning import labels
+from learning.features import FEATURE_TABLE, build_features
+
+VERSIONS = "learning.model_versions"
+PREDICTIONS = "marts.churn_predictions"
+OUTCOMES = "learning_outcomes"  # temp copy of intermediate.int_crm__contract_outcomes for one run
+LEARNER = "HistGradientBoostingClassifier"
+
+# Related features whose joint contribution is one driver, and how it reads.
+DRIVER_GROUPS: dict[str, tuple[str, ...]] = {
+    "renewal": ("days_to_renewal", "stage_renewal", "stage_adoption", "stage_onboarding"),
+    "usage": ("utilization", "active_users_30d", "logins_30d", "logins_per_seat", "utilization_score", "usage_score",
+              "no_usage_data"),
+    "usage_trend": ("login_trend_30d", "active_users_30d_change_30d", "active_users_30d_change_90d",
+                    "logins_30d_change_30d", "logins_30d_change_90d", "usage_trend_score"),
+    "activity": ("days_since_activity",),
+    "breadth": ("breadth", "breadth_score", "breadth_change_30d", "breadth_change_90d"),
+    "support": ("open_tickets", "tickets_90d", "sla_breaches_90d", "support_score", "tickets_90d_change_30d",
+                "tickets_90d_change_90d", "no_support_data"),
+    "csat": ("csat_90d", "csat_score", "no_csat"),
+    "nps": ("nps_180d", "nps_responses_180d", "sentiment_score", "relationship_score", "nps_180d_change_30d",
+            "nps_180d_change_90d", "no_nps"),
+    "training": ("people_trained", "onboarding_completed", "training_score", "no_training_data"),
+    "contract": ("mrr_change", "seat_change", "mrr", "seats", "tenure_days", "renewals_so_far"),
+    "health": ("health_score", "coverage", "health_score_change_30d", "health_score_change_90d"),
+}
+
+# One phrase per driver, from the feature row `f` (DuckDB SQL).
+DRIVER_TEXT = {
+    "renewal": "'renewal in ' || f.days_to_renewal || ' days'",
+    "usage": "coalesce('utilization ' || round(100 * f.utilization)::int || '%', 'no product usage data')",
+    "usage_trend": ("coalesce('active users ' || case when f.active_users_30d_change_30d < 0 then 'down ' else 'up ' "
+                    "end || abs(round(100 * f.active_users_30d_change_30d / nullif(f.active_users_30d "
+                    "- f.active_users_30d_change_30d, 0)))::int || '% over 30 days', 'logins ' || "
+                    "round(100 * f.login_trend_30d)::int || '% vs previous 30 days', 'usage trend unknown')"),
+    "activity": "coalesce('no activity for ' || f.days_since_activity || ' days', 'no activity recorded')",
+    "breadth": "coalesce('uses ' || round(100 * f.breadth)::int || '% of features', 'feature use unknown')",
+    "support": ("coalesce(f.sla_breaches_90d::int || ' SLA breaches, ' || f.tickets_90d::int || ' tickets in 90 days', "
+                "'no support data')"),
+    "csat": "coalesce('CSAT ' || round(100 * f.csat_90d)::int || '%', 'no CSAT ratings')",
+    "nps": "coalesce('NPS ' || round(f.nps_180d)::int, 'no NPS answers in 180 days')",
+    "training": "coalesce(f.people_trained::int || ' people trained', 'no training data')",
+    "contract": ("coalesce('seats ' || case when f.seat_change >= 0 then '+' else '' end || round(100 * f.seat_change)::int "
+                 "|| '% at last renewal', 'first contract term, ' || f.tenure_days || ' days as a customer')"),
+    "health": "'health score ' || round(f.health_score)::int",
+}
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    horizon_days: int = labels.DEFAULT_HORIZON_DAYS
+    grace_days: int = labels.DEFAULT_GRACE_DAYS
+    min_churn_events: int = 30           # distinct churned contracts known on the fit date
+    every: str | None = None             # refit cadence (labels.refit_cadence)
+    train_day_stride: int = 7            # train on every 7th calendar day: neighbours are near-duplicates
+    max_training_rows: int = 200_000     # above this, negatives are sampled and weighted back
+    calibration_share: float = 0.25      # the latest share of training days holds out for calibration
+    reprocess_days: int = 3              # dbt var score_reprocess_days
+    n_drivers: int = 3
+    random_state: int = 0
+    learner_params: dict = field(default_factory=lambda: {
+        "max_iter": 200, "learning_rate": 0.06, "max_leaf_nodes": 31, "min_samples_leaf": 40,
+        "l2_regularization": 1.0})
+
+
+@dataclass
+class RunSummary:
+    versions_fit: list[str] = field(default_factory=list)
+    versions_without_model: list[str] = field(default_factory=list)
+    rows_scored: int = 0
+    seconds_fitting: float = 0.0
+    seconds_scoring: float = 0.0
+
+
+DDL = f"""
+create schema if not exists learning;
+create schema if not exists marts;
+create table if not exists {VERSIONS} (
+    model_version varchar primary key,
+    fit_date date not null,
+    training_from date,
+    training_to date,
+    n_examples bigint,
+    n_churn_events bigint,
+    n_training_rows bigint,
+    learner varchar,
+    calibration varchar,
+    base_rate double,
+    features varchar,
+    null_reason varchar,
+    fitted_at timestamp,
+    model blob,
+    validated_through date,
+    validation_n bigint,
+    validation_churned bigint,
+    validation_auc double,
+    validation_brier double,
+    validation_ece double
+);
+create table if not exists {PREDICTIONS} (
+    account_id varchar not null,
+    as_of_date date not null,
+    churn_probability_90d double,
+    model_version varchar,
+    top_drivers varchar,
+    null_reason varchar,
+    primary key (account_id, as_of_date)
+);
+"""
+
+
+def version_name(fit_date: dt.date) -> str:
+    return f"churn-{fit_date.isoformat()}"
+
+
+def run(con: duckdb.DuckDBPyConnection, settings: ModelSettings = ModelSettings(), log=print) -> RunSummary:
+    """Fit the versions still missing and score the days not yet predicted."""
+    summary = RunSummary()
+    con.execute(DDL)
+    first, last = con.execute("select min(as_of_date), max(as_of_date) from marts.health_scores").fetchall()[0]
+    if first is None:
+        log("churn model: no scored days yet")
+        return summary
+    feature_names = build_features(con)
+    con.execute(f"create or replace temp table {OUTCOMES} as select * from intermediate.int_crm__contract_outcomes")
+    known_versions = {row[0]: row[1] for row in con.execute(f"select fit_date, model_version from {VERSIONS}").fetchall()}
+    dates = sorted(set(labels.fit_dates(first, last, settings.every)) | {d for d in known_versions if d <= last})
+    predicted_through = con.execute(f"select max(as_of_date) from {PREDICTIONS}").fetchall()[0][0]
+    if predicted_through is not None:
+        # the latest days are re-scored (late-arriving data), by the version that scored them
+        rescore_from = predicted_through - dt.timedelta(days=settings.reprocess_days - 1)
+        con.execute(f"delete from {PREDICTIONS} where as_of_date >= ?", [rescore_from])
+    for index, fit_date in enumerate(dates):
+        until = dates[index + 1] if index + 1 < len(dates) else last + dt.timedelta(days=1)
+        todo = con.execute(
+            f"select count(*) from marts.health_scores s anti join {PREDICTIONS} p using (account_id, as_of_date) "
+            "where s.as_of_date >= ? and s.as_of_date < ?", [fit_date, until]).fetchall()[0][0]
+        if fit_date in known_versions:
+            if not todo:
+                continue
+            version = _load_version(con, known_versions[fit_date])
+        else:
+            started = time.perf_counter()
+            version = fit_version(con, fit_date, feature_names, settings)
+            _store_version(con, version)
+            summary.seconds_fitting += time.perf_counter() - started
+            (summary.versions_fit if version.model is not None else summary.versions_without_model).append(
+                version.name)
+            log(f"churn model {version.name}: {version.n_examples} examples, {version.n_churn_events} churn events"
+                + (f", {version.null_reason}" if version.null_reason else ""))
+        if todo:
+            started = time.perf_counter()
+            summary.rows_scored += score_period(con, version, fit_date, until, settings)
+            summary.seconds_scoring += time.perf_counter() - started
+    validate_versions(con, settings)
+    return summary
+
+
+@dataclass
+class Version:
+    name: str
+    fit_date: dt.date
+    features: list[str]
+    n_examples: int = 0
+    n_churn_events: int = 0
+    n_training_rows: int = 0
+    training_from: dt.date | None = None
+    training_to: dt.date | None = None
+    calibration: str | None = None
+    base_rate: float | None = None
+    null_reason: str | None = None
+    model: object | None = None
+    medians: dict[str, float] = field(default_factory=dict)
+
+
+def training_rows_sql(fit_date: dt.date, settings: ModelSettings) -> str:
+    known = labels.known_examples_sql(fit_date, settings.horizon_days, settings.grace_days, outcomes=OUTCOMES)
+    return f"""
+select known.contract_id as label_contract_id, known.churned, features.*
+from ({known}) as known
+inner join {FEATURE_TABLE} as features using (account_id, as_of_date)
+"""
+
+
+def fit_version(con: duckdb.DuckDBPyConnection, fit_date: dt.date, feature_names: list[str],
+                settings: ModelSettings) -> Version:
+    """Fit the version used from `fit_date`: only examples whose label was decided by then."""
+    version = Version(version_name(fit_date), fit_date, list(feature_names))
+    rows = training_rows_sql(fit_date, settings)
+    n_examples, n_events, first, last = con.execute(
+        f"select count(*), count(distinct label_contract_id) filter (where churned), min(as_of_date), "
+        f"max(as_of_date) from ({rows})").fetchall()[0]
+    version.n_examples, version.n_churn_events = int(n_examples), int(n_events)
+    version.training_from, version.training_to = first, last
+    if n_events < settings.min_churn_events:
+        version.null_reason = (f"no trustworthy churn model: {n_events} churned contracts known on "
+                               f"{fit_date.isoformat()}, fewer than the {settings.min_churn_events} needed")
+        return version
+    # every stride-th calendar day (anchored on the epoch, so a cut world samples the same days);
+    # above max_training_rows, negatives are sampled by a hash of the key and weighted back
+    stride = max(1, settings.train_day_stride)
+    sampled = f"select * from ({rows}) where (epoch(as_of_date) / 86400)::bigint % {stride} = 0"
+    n_rows, n_positive = con.execute(f"select count(*), count(*) filter (where churned) from ({sampled})").fetchall()[0]
+    keep = min(1.0, max(settings.max_training_rows - n_positive, 1) / max(n_rows - n_positive, 1))
+    columns = ", ".join(f'"{name}"' for name in version.features)
+    table = con.sql(
+        f"select as_of_date, churned, case when churned then 1.0 else {1.0 / keep!r} end as weight, {columns} "
+        f"from ({sampled}) where churned or hash(account_id, as_of_date) % 1000000 < {int(keep * 1_000_000)} "
+        "order by as_of_date, account_id").to_arrow_table()
+    days = table.column("as_of_date").to_numpy()
+    y = table.column("churned").to_numpy(zero_copy_only=False).astype(np.int8)
+    weight = table.column("weight").to_numpy()
+    X = _matrix(table, version.features)
+    version.n_training_rows = len(y)
+    version.medians = {name: float(np.nanmedian(X[:, i])) if np.isfinite(X[:, i]).any() else 0.0
+                       for i, name in enumerate(version.features)}
+    version.model, version.calibration = _fit_calibrated(X, y, weight, days, settings)
+    version.base_rate = float(np.average(y, weights=weight))
+    if version.model is None:
+        version.null_reason = ("no trustworthy churn model: the training history has too few churn events "
+                               "on both sides of the calibration split")
+    return version
+
+
+def _fit_calibrated(X, y, weight, days, settings: ModelSettings):
+    """Boosted trees on the earlier days, calibrated on the later ones (time-ordered)."""
+    unique_days = np.unique(days)
+    split_day = unique_days[int(len(unique_days) * (1 - settings.calibration_share))]
+    fit_part, calibration_part = days < split_day, days >= split_day
+    if y[fit_part].sum() < 5 or y[calibration_part].sum() < 5:
+        return None, None
+    X_fit = X[fit_part]
+    # a signal never seen in the fit slice (e.g. no NPS system yet) is a constant: never split on
+    X_fit[:, np.isnan(X_fit).all(axis=0)] = 0.0
+    learner = HistGradientBoostingClassifier(random_state=settings.random_state, **settings.learner_params)
+    learner.fit(X_fit, y[fit_part], sample_weight=weight[fit_part])
+    method = "isotonic" if y[calibration_part].sum() >= 50 else "sigmoid"
+    calibrated = CalibratedClassifierCV(FrozenEstimator(learner), method=method)
+    with warnings.catch_warnings():
+        # the frozen learner is not refit: the weights are meant for the calibrator alone
+        warnings.filterwarnings("ignore", message="Since FrozenEstimator does not appear to accept sample_weight")
+        calibrated.fit(X[calibration_part], y[calibration_part], sample_weight=weight[calibration_part])
+    return calibrated, f"{method} on {calibration_part.sum()} held-out later rows from {split_day}"
+
+
+def _matrix(table: pa.Table, names: list[str]) -> np.ndarray:
+    present = set(table.column_names)
+    columns = [table.column(name).to_numpy(zero_copy_only=False).astype(np.float32) if name in present
+               else np.full(table.num_rows, np.nan, dtype=np.float32) for name in names]
+    return np.column_stack(columns) if columns else np.empty((table.num_rows, 0), dtype=np.float32)
+
+
+def score_period(con: duckdb.DuckDBPyConnection, version: Version, start: dt.date, until: dt.date,
+                 settings: ModelSettings) -> int:
+    """Predict the days in [start, until) not yet predicted, with their drivers."""
+    present = {row[0] for row in con.execute(f"describe {FEATURE_TABLE}").fetchall()}
+    columns = ", ".join(f'"{name}"' for name in version.features if name in present)
+    table = con.sql(
+        f"select f.account_id, f.as_of_date{', ' + columns if columns else ''} from {FEATURE_TABLE} f "
+        f"anti join {PREDICTIONS} p using (account_id, as_of_date) "
+        "where f.as_of_date >= $start and f.as_of_date < $until", params={"start": start, "until": until}
+    ).to_arrow_table()
+    n = table.num_rows
+    if n == 0:
+        return 0
+    if version.model is None:
+        probability = pa.nulls(n, pa.float64())
+        drivers = [pa.nulls(n, pa.string()) for _ in range(settings.n_drivers)]
+    else:
+        X = _matrix(table, version.features)
+        p = version.model.predict_proba(X)[:, 1]
+        probability = pa.array(p)
+        drivers = _top_driver_groups(version, X, p, settings.n_drivers)
+    scored = pa.table({"account_id": table.column("account_id"), "as_of_date": table.column("as_of_date"),
+                       "probability": probability,
+                       **{f"driver_{i + 1}": drivers[i] for i in range(settings.n_drivers)}})
+    con.register("scored_rows", scored)
+    phrases = [_driver_phrase(f"s.driver_{i + 1}") for i in range(settings.n_drivers)]
+    con.execute(f"""
+        insert into {PREDICTIONS}
+        select s.account_id, s.as_of_date, s.probability, ?,
+            case when s.probability is null then null
+                 else coalesce(concat_ws('; ', {', '.join(phrases)}), 'no driver above the base churn rate') end,
+            ?
+        from scored_rows s
+        inner join {FEATURE_TABLE} f using (account_id, as_of_date)
+    """, [version.name, version.null_reason])
+    con.unregister("scored_rows")
+    return n
+
+
+def _driver_phrase(column: str) -> str:
+    cases = " ".join(f"when '{group}' then {text}" for group, text in DRIVER_TEXT.items())
+    return f"case {column} {cases} end"
+
+
+def _top_driver_groups(version: Version, X: np.ndarray, p: np.ndarray, n_drivers: int) -> list[pa.Array]:
+    """Per row, the groups whose values raise the probability most above the population's
+    (the group set to its training medians). Only rows above the base rate get drivers."""
+    groups = [(name, [version.features.index(f) for f in members if f in version.features])
+              for name, members in DRIVER_GROUPS.items()]
+    groups = [(name, idx) for name, idx in groups if idx]
+    risky = np.flatnonzero(p > (version.base_rate or 0.0))
+    out = np.full((len(p), n_drivers), None, dtype=object)
+    if len(risky) and groups:
+        X_risky = X[risky]
+        lift = np.empty((len(risky), len(groups)), dtype=np.float64)
+        for g, (_, idx) in enumerate(groups):
+            neutral = X_risky.copy()
+            neutral[:, idx] = np.array([version.medians[version.features[i]] for i in idx], dtype=np.float32)
+            lift[:, g] = p[risky] - version.model.predict_proba(neutral)[:, 1]
+        order = np.argsort(-lift, axis=1)[:, :n_drivers]
+        names = np.array([name for name, _ in groups], dtype=object)
+        chosen = np.where(np.take_along_axis(lift, order, axis=1) > 0.005, names[order], None)
+        out[risky, :chosen.shape[1]] = chosen
+    return [pa.array(out[:, i], type=pa.string()) for i in range(n_drivers)]
+
+
+def _store_version(con: duckdb.DuckDBPyConnection, version: Version) -> None:
+    blob = None
+    if version.model is not None:
+        buffer = io.BytesIO()
+        joblib.dump({"model": version.model, "medians": version.medians}, buffer)
+        blob = buffer.getvalue()
+    con.execute(
+        f"insert into {VERSIONS} (model_version, fit_date, training_from, training_to, n_examples, n_churn_events, "
+        "n_training_rows, learner, calibration, base_rate, features, null_reason, fitted_at, model) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, ?)",
+        [version.name, version.fit_date, version.training_from, version.training_to, version.n_examples,
+         version.n_churn_events, version.n_training_rows, LEARNER if version.model is not None else None,
+         version.calibration, version.base_rate, json.dumps(version.features), version.null_reason, blob])
+
+
+def _load_version(con: duckdb.DuckDBPyConnection, name: str) -> Version:
+    row = con.execute(
+        f"select fit_date, features, n_examples, n_churn_events, base_rate, null_reason, model "
+        f"from {VERSIONS} where model_version = ?", [name]).fetchall()[0]
+    fit_date, features, n_examples, n_events, base_rate, null_reason, blob = row
+    version = Version(name, fit_date, json.loads(features), n_examples=n_examples, n_churn_events=n_events,
+                      base_rate=base_rate, null_reason=null_reason)
+    if blob is not None:
+        # our own artefact, written by _store_version into the warehouse this process owns
+        stored = joblib.load(io.BytesIO(bytes(blob)))
+        version.model, version.medians = stored["model"], stored["medians"]
+    return version
+
+
+def expected_calibration_error(probability: np.ndarray, churned: np.ndarray, bins: int = 10) -> float:
+    """Contract section 6: over deciles of the predicted probability (equal-count bins),
+    the count-weighted mean |mean predicted - observed rate|."""
+    order = np.argsort(probability, kind="stable")
+    parts = np.array_split(order, bins)
+    n = len(probability)
+    return float(sum(len(part) / n * abs(probability[part].mean() - churned[part].mean())
+                     for part in parts if len(part)))
+
+
+def validate_versions(con: duckdb.DuckDBPyConnection, settings: ModelSettings) -> None:
+    """Walk-forward figures of each version: its own predictions on the days it scored
+    whose outcome is now known (as_of_date + horizon <= the latest scored day)."""
+    horizon = settings.horizon_days
+    table = con.sql(f"""
+        select p.model_version, p.churn_probability_90d as probability, labeled.churned, p.as_of_date
+        from {PREDICTIONS} p
+        inner join ({labels.labeled_examples_sql(horizon, outcomes=OUTCOMES)}) as labeled using (account_id, as_of_date)
+        where p.churn_probability_90d is not null
+            and p.as_of_date + {int(horizon)} <= (select max(as_of_date) from marts.health_scores)
+        order by p.model_version
+    """).to_arrow_table()
+    if table.num_rows == 0:
+        return
+    versions = table.column("model_version").to_numpy(zero_copy_only=False)
+    probability = table.column("probability").to_numpy()
+    churned = table.column("churned").to_numpy(zero_copy_only=False).astype(np.int8)
+    days = table.column("as_of_date").to_numpy()
+    boundaries = np.flatnonzero(versions[1:] != versions[:-1]) + 1
+    for part in np.split(np.arange(len(versions)), boundaries):
+        y, p = churned[part], probability[part]
+        auc = float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else None
+        con.execute(
+            f"update {VERSIONS} set validated_through = ?, validation_n = ?, validation_churned = ?, "
+            "validation_auc = ?, validation_brier = ?, validation_ece = ? where model_version = ?",
+            [days[part].max().item() if hasattr(days[part].max(), "item") else days[part].max(), len(part),
+             int(y.sum()), auc, float(brier_score_loss(y, p)), expected_calibration_error(p, y),
+             versions[part[0]]])

@@ -38,7 +38,7 @@ from learning import labels
 
 TABLE = "learning.scorecard_weights"
 COMPONENT_VALUES = "intermediate.int_health__component_values"
-SCORECARDS = "intermediate.int_health__scorecard_weights"
+SEED_WEIGHTS = "seeds.health_score_weights"
 OUTCOMES = "intermediate.int_crm__contract_outcomes"
 STAGE_HORIZON_DAYS = {"renewal": 90, "adoption": 180, "onboarding": 180}
 WEIGHT_DECIMALS = 4  # the seed's decimal(9, 4)
@@ -162,17 +162,20 @@ def version_name(base_version: str, fit_date: dt.date) -> str:
     return f"{base_version}-fit-{fit_date.isoformat()}"
 
 
-def seed_scorecard(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, dict[str, float]]]:
-    """The seed scorecard in force (dbt var scorecard_version): its name and weights per stage."""
+def seed_scorecard(con: duckdb.DuckDBPyConnection, source: str = COMPONENT_VALUES,
+                   seed: str = SEED_WEIGHTS) -> tuple[str, dict[str, dict[str, float]]]:
+    """The seed scorecard the component scores were made with (dbt var scorecard_version):
+    its name and weights per stage."""
+    row = con.execute(f"select any_value(seed_scorecard_version) from {source}").fetchone()
+    if row is None or row[0] is None:
+        raise RuntimeError(f"{source} is empty: run dbt first")
     rows = con.execute(f"""
-        select scorecard_version, lifecycle_stage, component, cast(weight as double)
-        from {SCORECARDS} where effective_from is null order by lifecycle_stage, component""").fetchall()
-    if not rows:
-        raise RuntimeError(f"{SCORECARDS} has no seed scorecard: run dbt first")
+        select lifecycle_stage, component, cast(weight as double) from {seed}
+        where scorecard_version = ? order by lifecycle_stage, component""", [row[0]]).fetchall()
     stages: dict[str, dict[str, float]] = {}
-    for _, stage, component, weight in rows:
+    for stage, component, weight in rows:
         stages.setdefault(stage, {})[component] = weight
-    return rows[0][0], stages
+    return row[0], stages
 
 
 def load_examples(con: duckdb.DuckDBPyConnection, settings: ScorecardSettings,
@@ -253,11 +256,11 @@ def run(con: duckdb.DuckDBPyConnection, settings: ScorecardSettings | None = Non
     append the new versions in one transaction (a crash leaves the table as it was)."""
     settings = settings or ScorecardSettings()
     ensure_table(con)
-    base_version, seed = seed_scorecard(con)
-    first_day, last_day = con.execute(f"select min(as_of_date), max(as_of_date) from {source}").fetchone()
     summary = FitSummary()
+    first_day, last_day = con.execute(f"select min(as_of_date), max(as_of_date) from {source}").fetchone()
     if first_day is None:
         return summary
+    base_version, seed = seed_scorecard(con, source)
     latest = con.execute(f"select max(effective_from) from {TABLE} where base_scorecard_version = ?",
                          [base_version]).fetchone()[0]
     dates = [d for d in planned_fit_dates(first_day, last_day, settings.every) if latest is None or d > latest]

@@ -13,11 +13,13 @@ from cs360.settings import Home, resolve_home
 from orchestration.automation import JOBS, SCHEDULES
 from orchestration.checks import raw_row_count_checks, sync_gate_checks
 from orchestration.defs.alerts import alert_assets
+from orchestration.defs.churn_model import churn_model_assets
 from orchestration.defs.dbt import dbt_model_assets
 from orchestration.defs.freshdesk import freshdesk_assets
 from orchestration.defs.hubspot import hubspot_assets
 from orchestration.defs.product import product_assets
 from orchestration.defs.salesforce import salesforce_assets
+from orchestration.defs.scorecard import scorecard_assets
 from orchestration.defs.surveys import surveys_assets
 from orchestration.defs.training import training_assets
 from orchestration.defs.zendesk import zendesk_assets
@@ -29,6 +31,8 @@ def build_definitions(home: Home) -> Definitions:
     assets = [*product_assets(home), *salesforce_assets(home), *hubspot_assets(home), *zendesk_assets(home),
               *freshdesk_assets(home), *surveys_assets(home), *training_assets(home), dbt_assets_def]
     assets += alert_assets(home, dbt_assets_def.keys)
+    assets += churn_model_assets(home)
+    assets += scorecard_assets(home)
     raw_keys = _raw_keys_by_source(assets)
     return Definitions(
         assets=assets,

@@ -163,6 +163,8 @@ select
     components.as_of_date,
     components.lifecycle_stage,
     components.contract_id,
+    -- the seed scorecard whose floors and targets made the score (var scorecard_version)
+    targets.scorecard_version as seed_scorecard_version,
     components.component,
     components.component_value,
     targets.floor,

@@ -1,19 +1,50 @@
 """Contract section 2: each source's settings, read from the environment at run time.
 
 A source whose variables are absent raises `SourceNotConfigured` with one line naming the
-variables to set. Secret fields are excluded from `repr` so they never reach a log.
+variables to set; a base URL that would carry credentials in clear text (`http://` off the
+loopback interface) raises `InsecureEndpoint`, which fails the source instead of skipping it. Secret fields are excluded from `repr` so they never reach a log.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 HUBSPOT_PUBLIC_API = "https://api.hubapi.com"
 
 
 class SourceNotConfigured(RuntimeError):
     """The environment does not name this source's endpoint; it is skipped, not failed."""
+
+
+class InsecureEndpoint(ValueError):
+    """A base URL that would send credentials in clear text (or is no http(s) URL at all)."""
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_secure_url(url: str, name: str = "base URL") -> str:
+    """`url` when it is https://, or http:// on the loopback interface; else InsecureEndpoint.
+    The message names the host only, never the path or any user info."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return url
+    if parts.scheme == "http" and host and _loopback(host):
+        return url
+    if parts.scheme == "http" and host:
+        raise InsecureEndpoint(f"{name} uses http:// for {host}: credentials would travel in clear text; "
+                               "use https:// (plain http is accepted only on 127.0.0.0/8, ::1 and localhost)")
+    raise InsecureEndpoint(f"{name} must be an https:// URL, got scheme {parts.scheme or 'none'!r}")
 
 
 def _env(name: str) -> str | None:
@@ -89,7 +120,8 @@ def product_settings() -> ProductSettings:
 def salesforce_settings() -> SalesforceSettings:
     if _env("SALESFORCE_INSTANCE_URL") and _env("SALESFORCE_ACCESS_TOKEN"):
         return SalesforceSettings(
-            instance_url=_env("SALESFORCE_INSTANCE_URL"), access_token=_env("SALESFORCE_ACCESS_TOKEN")
+            instance_url=require_secure_url(_env("SALESFORCE_INSTANCE_URL"), "SALESFORCE_INSTANCE_URL"),
+            access_token=_env("SALESFORCE_ACCESS_TOKEN"),
         )
     if _env("SALESFORCE_USERNAME") and _env("SALESFORCE_PASSWORD"):
         return SalesforceSettings(
@@ -108,24 +140,29 @@ def hubspot_settings() -> HubSpotSettings:
     token = _env("HUBSPOT_ACCESS_TOKEN")
     if not token:
         raise SourceNotConfigured("hubspot: HUBSPOT_ACCESS_TOKEN is not set, skipping HubSpot")
-    return HubSpotSettings(base_url=(_env("HUBSPOT_BASE_URL") or HUBSPOT_PUBLIC_API).rstrip("/"), access_token=token)
+    base_url = require_secure_url(_env("HUBSPOT_BASE_URL") or HUBSPOT_PUBLIC_API, "HUBSPOT_BASE_URL")
+    return HubSpotSettings(base_url=base_url.rstrip("/"), access_token=token)
 
 
 def zendesk_settings() -> ZendeskSettings:
     base_url, email, token = _required("Zendesk", "zendesk", "ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN")
+    base_url = require_secure_url(base_url, "ZENDESK_BASE_URL")
     return ZendeskSettings(base_url=base_url.rstrip("/"), email=email, api_token=token)
 
 
 def freshdesk_settings() -> FreshdeskSettings:
     base_url, key = _required("Freshdesk", "freshdesk", "FRESHDESK_BASE_URL", "FRESHDESK_API_KEY")
+    base_url = require_secure_url(base_url, "FRESHDESK_BASE_URL")
     return FreshdeskSettings(base_url=base_url.rstrip("/"), api_key=key)
 
 
 def survey_settings() -> SurveySettings:
     base_url, token = _required("the survey tool", "surveys", "SURVEY_BASE_URL", "SURVEY_API_TOKEN")
+    base_url = require_secure_url(base_url, "SURVEY_BASE_URL")
     return SurveySettings(base_url=base_url.rstrip("/"), api_token=token)
 
 
 def training_settings() -> TrainingSettings:
     base_url, token = _required("the LMS", "training", "LMS_BASE_URL", "LMS_API_TOKEN")
+    base_url = require_secure_url(base_url, "LMS_BASE_URL")
     return TrainingSettings(base_url=base_url.rstrip("/"), api_token=token)

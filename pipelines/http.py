@@ -15,6 +15,14 @@ REQUEST_LIMIT_EXCEEDED with a Retry-After, see pipelines.salesforce).
 And a response that says the budget is used up (`X-RateLimit-Remaining: 0` with a reset
 time) makes the next request wait for the reset instead of provoking a 429.
 
+Backoff waits get up to `JITTER` more at random (parallel resources of one vendor do not
+retry in step), and are capped after the jitter: no wait exceeds the longest wait.
+
+Two guards before any request leaves: a base URL must be `https://` (plain `http://` only on
+the loopback interface, where nothing crosses a network), since every request carries a
+token; and a paging cursor that repeats (a next link or cursor the API already handed
+out) stops the listing with `PagingLoop` instead of requesting the same page forever.
+
 Attempts, backoff factor, longest wait and request timeout come from dlt's runtime
 configuration (`RUNTIME__REQUEST_MAX_ATTEMPTS`, `RUNTIME__REQUEST_BACKOFF_FACTOR`,
 `RUNTIME__REQUEST_MAX_RETRY_DELAY`, `RUNTIME__REQUEST_TIMEOUT`); attempts default to
@@ -24,9 +32,14 @@ configuration (`RUNTIME__REQUEST_MAX_ATTEMPTS`, `RUNTIME__REQUEST_BACKOFF_FACTOR
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
+import random
 import threading
 import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
 
 from dlt.common.configuration import resolve_configuration
 from dlt.common.configuration.specs import RuntimeConfiguration
@@ -35,10 +48,13 @@ from dlt.sources.helpers.requests.retry import (
     DEFAULT_RETRY_EXCEPTIONS, RetryPredicate, _get_retry_response, retry_if_predicate, retry_if_status,
 )
 from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.client import PageData
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import HTTPError, Response
 from requests.auth import AuthBase
 from tenacity import RetryCallState, Retrying, retry_any, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from pipelines.credentials import require_secure_url
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +62,11 @@ DEFAULT_MAX_ATTEMPTS = 10
 RETRY_STATUS = (429, *range(500, 600))
 # past this many seconds a reset time is an epoch timestamp, not a delay
 _EPOCH_THRESHOLD = 10 * 365 * 86400
+JITTER = 0.25  # share of a backoff wait added at random
+
+
+class PagingLoop(RuntimeError):
+    """The API handed out a next page it had already handed out: the listing would never end."""
 
 
 def _seconds(value: str | None, now: float) -> float | None:
@@ -93,13 +114,19 @@ def _budget_spent(response: Response) -> bool:
 
 
 class wait_for_rate_limit(wait_exponential):
-    """Exponential backoff, unless the response names its own wait (capped at `max`)."""
+    """Exponential backoff with jitter, unless the response names its own wait; either is
+    capped at `max`, the jitter included."""
+
+    def __init__(self, *args, jitter: float = JITTER, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.jitter = jitter
 
     def __call__(self, retry_state: RetryCallState) -> float:
         asked = rate_limit_wait(_get_retry_response(retry_state))
         if asked is not None:
             return min(self.max, max(self.min, asked))
-        return super().__call__(retry_state)
+        backoff = super().__call__(retry_state)
+        return min(self.max, backoff * (1 + random.random() * self.jitter))
 
 
 def _log_retry(retry_state: RetryCallState) -> None:
@@ -187,6 +214,28 @@ def retrying_session(retry_condition: RetryPredicate | None = None):
     return client.session
 
 
+class GuardedRESTClient(RESTClient):
+    """dlt's REST client whose `paginate` stops with `PagingLoop` when the next request
+    repeats one it already made (a cursor or next link that does not advance)."""
+
+    def paginate(self, *args: Any, **kwargs: Any) -> Iterator[PageData[Any]]:
+        seen: set[str] = set()
+        for page in super().paginate(*args, **kwargs):
+            yield page
+            if page.paginator is not None and page.paginator.has_next_page:
+                # the request is already updated in place to ask for the next page
+                step = _fingerprint(page.request)
+                if step in seen:
+                    raise PagingLoop(f"paging {urlsplit(page.request.url).path} does not advance: "
+                                     "the API returned a next page it had already returned")
+                seen.add(step)
+
+
+def _fingerprint(request) -> str:
+    return json.dumps([request.method, request.url, sorted((str(k), str(v)) for k, v in (request.params or {}).items()),
+                       request.json], default=str, sort_keys=True)
+
+
 def rest_client(
     base_url: str,
     auth: AuthBase | None = None,
@@ -195,7 +244,8 @@ def rest_client(
     headers: dict[str, str] | None = None,
 ) -> RESTClient:
     """dlt's REST client on the retrying session; one per resource and run."""
-    return RESTClient(
+    require_secure_url(base_url)
+    return GuardedRESTClient(
         base_url=base_url.rstrip("/"),
         auth=auth,
         paginator=paginator,

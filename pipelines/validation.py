@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import dlt
@@ -108,24 +108,49 @@ def boolean(value: Any) -> str | None:
     return None if isinstance(value, bool) else f"expected true/false, got {_kind(value)} {_shown(value)}"
 
 
+# how far a vendor's clock may run ahead of ours before a change stamp is not believed
+MAX_CLOCK_SKEW = timedelta(days=1)
+_EPOCH_MS_DIGITS = 15  # epoch milliseconds stay below 10**15 until the year 33658
+
+
 def parse_timestamp(value: Any) -> datetime | None:
-    """An ISO-8601 text (or epoch milliseconds as text) as an aware datetime; None if neither."""
+    """An ISO-8601 text (or epoch milliseconds as text) as an aware UTC datetime; None if
+    neither, or if it does not fit a datetime (a long digit string, year 9999 with an offset)."""
     if not isinstance(value, str) or not value.strip():
         return None
     raw = value.strip()
-    if raw.isdigit():
-        return datetime.fromtimestamp(int(raw) / 1000, tz=timezone.utc)
     try:
+        if raw.isdigit():
+            if len(raw) > _EPOCH_MS_DIGITS:
+                return None
+            return datetime.fromtimestamp(int(raw) / 1000, tz=timezone.utc)
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError, OSError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def latest_believable(now: datetime | None = None) -> datetime:
+    """The latest change stamp taken at its word: now plus the clock skew allowed."""
+    return (now or datetime.now(timezone.utc)) + MAX_CLOCK_SKEW
 
 
 def timestamp(value: Any) -> str | None:
     if parse_timestamp(value) is not None:
         return None
     return f"expected an ISO-8601 timestamp, got {_kind(value)} {_shown(value)}"
+
+
+def change_stamp(value: Any) -> str | None:
+    """A creation or modification time: a timestamp, and not in the future (beyond the
+    allowed clock skew). One far-future stamp would move the cursor past every later change."""
+    problem = timestamp(value)
+    if problem is not None:
+        return problem
+    if parse_timestamp(value) > latest_believable():
+        return f"{_shown(value)} lies in the future (more than {MAX_CLOCK_SKEW.days} day ahead of now)"
+    return None
 
 
 def one_of(*allowed: Any) -> Check:

@@ -36,7 +36,8 @@ def test_first_load_lands_the_helpdesk_exactly(sandbox, home, world_freshdesk):
 
     sent = params(requests_to(sandbox, "freshdesk", "/api/v2/tickets")[0])
     assert sent == {"include": "stats,requester", "order_by": "updated_at", "order_type": "asc", "per_page": "100",
-                    "updated_since": "1970-01-01T00:00:00Z"}
+                    "updated_since": "1970-01-01T00:00:00Z", "page": "1"}
+    assert query(home, "select count(*) from raw_freshdesk.tickets where is_deleted")[0][0] == 0
     ratings = requests_to(sandbox, "freshdesk", "satisfaction_ratings")
     assert params(ratings[0])["created_since"] == "1970-01-01T00:00:00Z"
 
@@ -49,7 +50,7 @@ def test_second_run_asks_only_for_what_changed(sandbox, home, world_freshdesk):
 
     loaded = run_source(freshdesk, home)
 
-    tickets = requests_to(sandbox, "freshdesk", "/api/v2/tickets")
+    tickets = [e for e in requests_to(sandbox, "freshdesk", "/api/v2/tickets") if "filter" not in params(e)]
     assert len(tickets) == 1 and params(tickets[0])["updated_since"] == newest
     at_cursor = query(home, "select count(*) from raw_freshdesk.tickets where updated_at >= ?::timestamptz "
                             "and id <> ?", [newest, ticket["id"]])[0][0]
@@ -64,7 +65,7 @@ def test_a_listing_cut_by_the_page_cap_continues_in_a_new_window(sandbox, home, 
     run_source(freshdesk, home, per_page=5)
 
     windows = [params(e)["updated_since"] for e in requests_to(sandbox, "freshdesk", "/api/v2/tickets")
-               if params(e).get("page", "1") == "1"]
+               if params(e).get("page", "1") == "1" and "filter" not in params(e)]
     assert len(windows) >= 2 and windows == sorted(windows) and len(set(windows)) == len(windows)
     assert _tickets_exactly_once(home) == world_freshdesk["tickets"]
 

@@ -36,7 +36,7 @@ from pipelines.credentials import HubSpotSettings, hubspot_settings
 from pipelines.cursors import UpdatedSince
 from pipelines.http import raise_for_status, rest_client
 from pipelines.validation import (
-    RecordSpec, as_rejects, boolean, columns, declare_columns, identifier, rejected_row, rejects_resource, timestamp,
+    RecordSpec, as_rejects, boolean, change_stamp, columns, declare_columns, identifier, rejected_row, rejects_resource, timestamp,
 )
 
 PAGE_LIMIT = 100  # the documented maximum for CRM v3 list endpoints
@@ -71,7 +71,7 @@ OWNER_COLUMNS = columns(id="text_key", email="text", first_name="text", last_nam
 
 def _spec(name: str) -> RecordSpec:
     modified = CRM_OBJECTS[name][2]
-    return RecordSpec(name, required={"id": identifier, f"properties.{modified}": timestamp},
+    return RecordSpec(name, required={"id": identifier, f"properties.{modified}": change_stamp},
                       optional={"archived": boolean, "properties.createdate": timestamp})
 
 

@@ -20,7 +20,7 @@ from pipelines.credentials import SurveySettings, survey_settings
 from pipelines.cursors import UpdatedSince
 from pipelines.http import rest_client
 from pipelines.validation import (
-    RecordSpec, columns, declare_columns, integer_between, nonempty_text, one_of, rejects_resource, text, timestamp,
+    RecordSpec, change_stamp, columns, declare_columns, integer_between, nonempty_text, one_of, rejects_resource, text, timestamp,
 )
 
 PAGE_SIZE = 1000  # the tool's maximum
@@ -28,12 +28,12 @@ SURVEYS = ("nps_30d", "nps_90d", "relationship")
 
 INVITATIONS = RecordSpec(
     "invitations",
-    required={"id": nonempty_text, "email": nonempty_text, "survey": one_of(*SURVEYS), "updated_at": timestamp},
+    required={"id": nonempty_text, "email": nonempty_text, "survey": one_of(*SURVEYS), "updated_at": change_stamp},
     optional={"sent_at": timestamp},
 )
 RESPONSES = RecordSpec(
     "responses",
-    required={"id": nonempty_text, "score": integer_between(0, 10), "updated_at": timestamp},
+    required={"id": nonempty_text, "score": integer_between(0, 10), "updated_at": change_stamp},
     optional={"invitation_id": text, "email": text, "comment": text, "responded_at": timestamp},
 )
 INVITATION_COLUMNS = columns(id="text_key", email="text", survey="text", sent_at="timestamp", updated_at="timestamp")

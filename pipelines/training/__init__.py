@@ -3,7 +3,11 @@
 `GET /api/v1/courses` and `GET /api/v1/enrollments` take `updated_since` (ISO-8601,
 inclusive) and page with `page` / `per_page` (`{"data": [...], "meta": {"total_pages"}}`).
 Each resource keeps the newest `updated_at` it loaded in dlt state and asks only for what
-changed since. Auth is a Bearer token.
+changed since. The listing comes in id order, not change order: a record changed while it
+runs, behind the page being read, keeps its place and is not read again, yet a later page
+may carry a newer change. So the cursor never moves past the moment the listing started
+(the first response's `Date`): a change made meanwhile is asked for again next run, and
+the merge on `id` makes the repeat harmless. Auth is a Bearer token.
 """
 
 from __future__ import annotations
@@ -17,20 +21,20 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
 
 from pipelines.credentials import TrainingSettings, training_settings
-from pipelines.cursors import UpdatedSince
+from pipelines.cursors import UpdatedSince, listing_started
 from pipelines.http import rest_client
 from pipelines.validation import (
-    RecordSpec, columns, declare_columns, nonempty_text, one_of, rejects_resource, text, timestamp,
+    RecordSpec, change_stamp, columns, declare_columns, nonempty_text, one_of, rejects_resource, text, timestamp,
 )
 
 PER_PAGE = 100  # the LMS's maximum
 KINDS = ("onboarding", "webinar", "certification")
 
-COURSES = RecordSpec("courses", required={"id": nonempty_text, "updated_at": timestamp},
+COURSES = RecordSpec("courses", required={"id": nonempty_text, "updated_at": change_stamp},
                      optional={"title": text, "kind": one_of(*KINDS)})
 ENROLLMENTS = RecordSpec(
     "enrollments",
-    required={"id": nonempty_text, "course_id": nonempty_text, "email": nonempty_text, "updated_at": timestamp},
+    required={"id": nonempty_text, "course_id": nonempty_text, "email": nonempty_text, "updated_at": change_stamp},
     optional={"registered_at": timestamp, "attended_at": timestamp, "completed_at": timestamp},
 )
 COURSE_COLUMNS = columns(id="text_key", title="text", kind="text", updated_at="timestamp")
@@ -59,6 +63,8 @@ def _records(path: str, spec: RecordSpec, wanted: dict, settings: TrainingSettin
     params = {"updated_since": cursor.since_text, "per_page": per_page}
     paginator = PageNumberPaginator(base_page=1, page_param="page", total_path="meta.total_pages")
     for page in client.paginate(path, params=params, paginator=paginator, data_selector="data"):
+        if cursor.ceiling is None:
+            cursor.hold_at(listing_started(page.response))
         for item in spec.split(page, lambda r: {k: r.get(k) for k in wanted}):
             if isinstance(item, list):
                 cursor.observe(item)

@@ -28,11 +28,12 @@ from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, JSONLinkPaginator
 from requests import Request, Response
 
+from cs360.killpoints import kill_point
 from pipelines.credentials import ZendeskSettings, zendesk_settings
 from pipelines.cursors import UpdatedSince
 from pipelines.http import raise_for_status, rest_client
 from pipelines.validation import (
-    RecordSpec, as_rejects, columns, declare_columns, integer, one_of, rejected_row, rejects_resource, text,
+    RecordSpec, as_rejects, change_stamp, columns, declare_columns, integer, one_of, rejected_row, rejects_resource, text,
     timestamp,
 )
 
@@ -44,7 +45,7 @@ PRIORITIES = ("urgent", "high", "normal", "low")
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed", "deleted")
 RATING_SCORES = ("good", "bad", "offered", "unoffered")
 
-TICKETS = RecordSpec("tickets", required={"id": integer, "created_at": timestamp, "updated_at": timestamp},
+TICKETS = RecordSpec("tickets", required={"id": integer, "created_at": change_stamp, "updated_at": change_stamp},
                      optional={"requester_id": integer, "subject": text, "priority": one_of(*PRIORITIES),
                                "status": one_of(*STATUSES), "satisfaction_rating.score": one_of(*RATING_SCORES)})
 USERS = RecordSpec("users", required={"id": integer}, optional={"email": text, "name": text, "updated_at": timestamp})
@@ -54,7 +55,7 @@ METRICS = RecordSpec("ticket_metrics", required={"id": integer, "ticket_id": int
                                "full_resolution_time_in_minutes.calendar": integer})
 RATINGS = RecordSpec("satisfaction_ratings",
                      required={"id": integer, "ticket_id": integer, "score": one_of("good", "bad"),
-                               "created_at": timestamp},
+                               "created_at": change_stamp},
                      optional={"requester_id": integer, "updated_at": timestamp})
 
 TICKET_COLUMNS = columns(id="key", requester_id="bigint", subject="text", priority="text", status="text",
@@ -127,6 +128,7 @@ def _ticket_export(settings: ZendeskSettings | None) -> Iterator[dict]:
     for page in client.paginate(EXPORT_PATH, params=params, paginator=paginator, data_selector="$"):
         body = page[0] if page else {}
         yield {"tickets": body.get("tickets") or [], "users": body.get("users") or []}
+        kill_point("zendesk_export_page")
         if paginator.after_cursor:
             state["after_cursor"] = paginator.after_cursor
 

@@ -4,6 +4,7 @@
     plan.add("hubspot", r"/batch/update", "rate_limit", first=2, retry_after=1)
     plan.add("zendesk", r"/incremental/tickets", "malformed", field="updated_at", value=12345)
     plan.add("salesforce", r"/composite/sobjects", "lock", records=(1,), every=3)
+    plan.add("freshdesk", r"/api/v2/tickets$", "touch", calls=(1,), action=lambda: desk.touch(7))
 
 A fault matches a request by vendor, optional method and a regular expression searched in
 the path. Each matching call is numbered 1, 2, 3... per fault, and the schedule decides
@@ -25,6 +26,8 @@ Kinds, and what each double makes of them:
                   SaveResult / Bulk failed rows, HubSpot 207 errors); `code` and `message`
   lock            Salesforce UNABLE_TO_LOCK_ROW on the records (whole request for a single
                   record), HubSpot 423 Locked
+  touch           answer normally, then call `action()`: a record changes after page N was
+                  served and before page N+1 is asked for, as users do while a listing runs
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field as dc_field
-from typing import Any
+from typing import Any, Callable
 
-KINDS = ("rate_limit", "server_error", "slow", "timeout", "malformed", "record_failure", "lock")
+KINDS = ("rate_limit", "server_error", "slow", "timeout", "malformed", "record_failure", "lock", "touch")
 DELAYS = ("slow", "timeout")
 RECORD_KINDS = ("record_failure", "lock")
 
@@ -74,6 +77,7 @@ class Fault:
     records: tuple[int, ...] = (0,)
     code: str | None = None
     message: str | None = None
+    action: Callable[[], Any] | None = None
     # counters, readable by tests
     matched: int = 0
     fired: int = 0
@@ -85,6 +89,8 @@ class Fault:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {', '.join(KINDS)}")
         if self.kind == "malformed" and not self.field:
             raise ValueError("a malformed fault needs the `field` to break")
+        if self.kind == "touch" and not callable(self.action):
+            raise ValueError("a touch fault needs the `action` to call after answering")
         self.calls = tuple(self.calls)
         self.records = tuple(self.records)
         if self.seconds is None:

@@ -4,8 +4,11 @@
                         30 days before the world's as_of, as Freshdesk lists by default),
                         `include=stats,requester,description`, `order_by` (created_at, due_by,
                         updated_at, status), `order_type` (asc / desc, default desc), `email`,
-                        `requester_id`, `page`, `per_page` (1–100, default 30; else 400).
+                        `requester_id`, `page`, `per_page` (1–100, default 30; else 400),
+                        `filter` (new_and_my_open, watching, spam, deleted; else 400).
                         A JSON list; `Link: <…>; rel="next"` while more pages follow.
+                        Deleted tickets are listed only with `filter=deleted` (which takes
+                        `updated_since` and the 30-day default as well).
   GET /api/v2/tickets/{id}
   GET /api/v2/surveys/satisfaction_ratings   `created_since`, `user_id`, `page`, `per_page`
 Priority 1 low, 2 medium, 3 high, 4 urgent; status 2 open, 3 pending, 4 resolved, 5 closed.
@@ -37,6 +40,7 @@ RESOLUTION_HOURS = {1: 48, 2: 24, 3: 8, 4: 4}
 CSAT_RATING = {"good": 103, "bad": -103}
 INCLUDES = ("requester", "stats", "company", "description")
 ORDER_FIELDS = ("created_at", "due_by", "updated_at", "status")
+FILTERS = ("new_and_my_open", "watching", "spam", "deleted")
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 30, 100
 RATE_LIMIT_PER_MINUTE = 700
 DEFAULT_WINDOW = timedelta(days=30)
@@ -61,6 +65,7 @@ class FreshdeskDouble(JsonApp):
         self.clock = Clock(floor=desk.as_of_end)
         self.tickets: dict[int, Ticket] = {t.id: t for t in desk.tickets}
         self.by_world_id = {t.world_id: t for t in desk.tickets}
+        self.deleted: set[int] = set()  # ticket ids in the trash
         self.max_pages = max_pages  # a page cap, for callers that must window with updated_since
         self._window_start, self._window_used = time.monotonic(), 0
         self._rate_lock = threading.Lock()
@@ -141,6 +146,7 @@ class FreshdeskDouble(JsonApp):
             "is_escalated": (resolved or self.as_of_end) > due,
             "fr_due_by": iso_z(fr_due), "due_by": iso_z(due),
             "created_at": iso_z(t.created_at), "updated_at": iso_z(t.updated_at),
+            "deleted": t.id in self.deleted,
         }
         if "description" in includes:
             body["description"] = f"<div>{t.subject or ''}</div>"
@@ -174,7 +180,11 @@ class FreshdeskDouble(JsonApp):
     def list_tickets(self, request):
         args = request.args
         includes = _includes(args)
-        rows = list(self.tickets.values())
+        chosen = args.get("filter")
+        if chosen and chosen not in FILTERS:
+            raise Invalid("filter", f"It should be one of these values: '{','.join(FILTERS)}'")
+        trash = chosen == "deleted"
+        rows = [t for t in self.tickets.values() if (t.id in self.deleted) == trash]
         if args.get("updated_since"):
             since = _instant(args, "updated_since")
             rows = [t for t in rows if t.updated_at >= since]
@@ -258,6 +268,14 @@ class FreshdeskDouble(JsonApp):
             ticket.updated_at = now
             return self._ticket(ticket, set(INCLUDES))
 
+
+    def delete(self, ticket_id) -> dict:
+        """Move a ticket to the trash, as an agent would; it gets a later updated_at."""
+        with self.lock:
+            ticket = self.ticket(ticket_id)
+            self.deleted.add(ticket.id)
+            ticket.updated_at = self.clock.now()
+            return self._ticket(ticket, set(INCLUDES))
 
     def ticket_records(self) -> list[dict]:
         """The tickets as the API serves them with every include, by id."""

@@ -1,0 +1,202 @@
+"""Incremental REST sources under the failures a listing meets in production: records that
+change between two page reads, far-future and unparseable change stamps, a paging cursor
+that does not advance, clear-text base URLs, backoff jitter, deleted tickets.
+
+Every test runs the real source (dlt's REST client) against the sandbox's doubles; the
+`touch` fault changes a record right after page N was served, before page N+1 is asked for.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+
+import pytest
+from tenacity import RetryCallState
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from pipelines.credentials import InsecureEndpoint, freshdesk_settings, require_secure_url
+from pipelines.cursors import iso_seconds
+from pipelines.freshdesk import freshdesk
+from pipelines.http import PagingLoop, rest_client, wait_for_rate_limit
+from pipelines.training import training
+from pipelines.validation import parse_timestamp
+from test_ingest_support import (  # noqa: F401  (fixtures)
+    count, distinct_ids, home, params, query, rejects, requests_to, run_source, sandbox, world_rows,
+)
+
+
+# --- records that change while the listing runs ------------------------------------------
+
+def test_a_freshdesk_ticket_updated_between_pages_shifts_no_ticket_out_of_the_listing(sandbox, home, tiny_world):
+    desk = sandbox.freshdesk
+    first = min(desk.tickets.values(), key=lambda t: (t.updated_at, t.id)).id  # served first, on page 1
+    moved = sandbox.faults.add("freshdesk", r"/api/v2/tickets$", "touch", calls=(1,),
+                               action=lambda: desk.touch(first, status="closed"))
+
+    run_source(freshdesk, home, per_page=5)
+
+    assert moved.fired == 1
+    expected = sum(1 for t in world_rows(tiny_world, "tickets") if t["system"] == "freshdesk")
+    assert count(home, "raw_freshdesk.tickets") == distinct_ids(home, "raw_freshdesk.tickets") == expected
+    assert query(home, "select status from raw_freshdesk.tickets where id = ?", [first]) == [(5,)]
+    # every page after the first is asked from the newest change read so far
+    listed = [params(e) for e in requests_to(sandbox, "freshdesk", "/api/v2/tickets") if "filter" not in params(e)]
+    assert [p["page"] for p in listed] == ["1"] * len(listed)
+    assert [p["updated_since"] for p in listed] == sorted(p["updated_since"] for p in listed)
+
+
+def test_an_lms_record_changed_behind_the_read_position_is_read_next_run(sandbox, home, tiny_world):
+    lms = sandbox.lms
+    ids = [r["id"] for r in lms.records("enrollments")]  # the listing's id order
+    behind, ahead = ids[0], ids[-1]
+    sandbox.faults.add("lms", "/enrollments", "touch", calls=(1,),
+                       action=lambda: lms.touch("enrollments", behind, email="moved@example.com"))
+
+    def change_ahead():
+        time.sleep(1.1)  # a later second: cursors are sent floored to the second
+        lms.touch("enrollments", ahead, email="later@example.com")
+
+    sandbox.faults.add("lms", "/enrollments", "touch", calls=(2,), action=change_ahead)
+
+    run_source(training, home, per_page=10)
+    # the first run read `behind` before it changed, and `ahead` (changed later) after
+    assert query(home, "select email from raw_training.enrollments where id = ?", [ahead]) == [("later@example.com",)]
+    sandbox.faults.clear()
+
+    run_source(training, home, per_page=10)
+
+    assert query(home, "select email from raw_training.enrollments where id = ?", [behind]) == [("moved@example.com",)]
+    assert count(home, "raw_training.enrollments") == len(world_rows(tiny_world, "enrollments"))
+
+
+# --- change stamps that crash or freeze a cursor ------------------------------------------
+
+FUTURE = "9999-12-31T23:59:59Z"
+EPOCH_MS_2286 = "9999999999999"  # 2286-11-20
+LONG_DIGITS = "9" * 40
+
+
+def test_unparseable_and_far_future_stamps_are_quarantined_and_the_cursor_stays_sane(sandbox, home, tiny_world):
+    for position, value in ((0, FUTURE), (1, EPOCH_MS_2286), (2, LONG_DIGITS)):
+        sandbox.faults.add("lms", "/courses", "malformed", first=1, field="updated_at", value=value,
+                           index=position, insert=True)
+
+    run_source(training, home)
+
+    reasons = sorted(reason for _, _, reason in rejects(home, "raw_training"))
+    assert reasons == sorted([
+        f'updated_at: "{FUTURE}" lies in the future (more than 1 day ahead of now)',
+        f'updated_at: "{EPOCH_MS_2286}" lies in the future (more than 1 day ahead of now)',
+        f'updated_at: expected an ISO-8601 timestamp, got str "{LONG_DIGITS}"',
+    ])
+    assert count(home, "raw_training.courses") == len(world_rows(tiny_world, "courses"))
+    newest = query(home, "select max(updated_at) from raw_training.courses")[0][0]
+    sandbox.request_log.clear()
+
+    run_source(training, home)
+
+    (sent,) = [params(e) for e in requests_to(sandbox, "lms", "/courses")]
+    assert sent["updated_since"] == iso_seconds(newest)
+
+
+@pytest.mark.parametrize("value", [LONG_DIGITS, "9" * 5000, "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"])
+def test_parse_timestamp_never_raises(value):
+    assert parse_timestamp(value) is None
+
+
+# --- paging that does not advance ----------------------------------------------------------
+
+@pytest.fixture
+def stuck_api():
+    """An API whose `next_cursor` never changes; it gives up after 50 pages."""
+    calls = []
+
+    def app(environ, start_response):
+        calls.append(Request(environ).args.get("cursor"))
+        body = '{"data": [{"id": 1}], "next_cursor": %s}' % ('"same"' if len(calls) < 50 else "null")
+        return Response(body, content_type="application/json")(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", calls
+    server.shutdown()
+
+
+def test_a_cursor_that_does_not_advance_stops_with_a_clear_error(stuck_api):
+    from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
+
+    base_url, calls = stuck_api
+    client = rest_client(base_url)
+    paginator = JSONResponseCursorPaginator(cursor_path="next_cursor", cursor_param="cursor")
+    with pytest.raises(PagingLoop, match="paging /v1/things does not advance"):
+        list(client.paginate("/v1/things", paginator=paginator, data_selector="data"))
+    assert calls == [None, "same"]  # the second page handed out the same cursor again
+
+
+# --- credentials in clear text ------------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["https://acme.freshdesk.com", "http://127.0.0.1:8446", "http://127.8.9.10",
+                                 "http://localhost:9000/api", "http://[::1]:8080"])
+def test_https_and_loopback_urls_are_accepted(url):
+    assert require_secure_url(url) == url
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("http://acme.freshdesk.com/api/v2", "uses http:// for acme.freshdesk.com"),
+    ("http://10.0.0.8", "uses http:// for 10.0.0.8"),
+    ("ftp://files.example.com", "must be an https:// URL, got scheme 'ftp'"),
+    ("acme.freshdesk.com", "must be an https:// URL, got scheme 'none'"),
+])
+def test_clear_text_urls_off_loopback_are_refused(url, message):
+    with pytest.raises(InsecureEndpoint, match=message):
+        require_secure_url(url)
+
+
+def test_a_source_refuses_a_clear_text_base_url_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("FRESHDESK_BASE_URL", "http://user:hunter2@acme.freshdesk.com/secret-path")
+    monkeypatch.setenv("FRESHDESK_API_KEY", "key")
+    with pytest.raises(InsecureEndpoint) as refused:
+        freshdesk_settings()
+    assert str(refused.value).startswith("FRESHDESK_BASE_URL uses http:// for acme.freshdesk.com")
+    assert "hunter2" not in str(refused.value) and "secret-path" not in str(refused.value)
+
+
+# --- backoff ------------------------------------------------------------------------------
+
+def _state(attempt: int) -> RetryCallState:
+    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})
+    state.attempt_number = attempt
+    failed = Future()
+    failed.set_exception(ConnectionError("reset"))
+    state.outcome = failed
+    return state
+
+
+def test_backoff_is_jittered_and_capped_after_the_jitter():
+    wait = wait_for_rate_limit(multiplier=1, max=4)
+    early = {wait(_state(1)) for _ in range(200)}
+    assert len(early) > 1 and all(1 <= w <= 1.25 for w in early)  # 2**0 plus up to a quarter
+    capped = [wait(_state(attempt)) for attempt in (3, 4, 10) for _ in range(200)]
+    assert set(capped) == {4}  # a backoff at the cap gains nothing from the jitter
+
+
+# --- deleted tickets ----------------------------------------------------------------------
+
+def test_deleted_freshdesk_tickets_are_marked_deleted(sandbox, home, tiny_world):
+    desk = sandbox.freshdesk
+    before, after = sorted(desk.tickets)[:2]
+    desk.delete(before)  # deleted before the first run: listed only under filter=deleted
+    run_source(freshdesk, home)
+    desk.delete(after)
+
+    run_source(freshdesk, home)
+
+    expected = sum(1 for t in world_rows(tiny_world, "tickets") if t["system"] == "freshdesk")
+    assert count(home, "raw_freshdesk.tickets") == distinct_ids(home, "raw_freshdesk.tickets") == expected
+    assert query(home, "select id from raw_freshdesk.tickets where is_deleted order by id") == [(before,), (after,)]
+    trash = [params(e) for e in requests_to(sandbox, "freshdesk", "/api/v2/tickets") if params(e).get("filter")]
+    assert {p["filter"] for p in trash} == {"deleted"} and trash[0]["updated_since"] == "1970-01-01T00:00:00Z"

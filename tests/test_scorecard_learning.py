@@ -1,0 +1,161 @@
+"""The scorecard learned walk-forward (learning/scorecard.py), on hand-made examples.
+
+A tiny warehouse holds the three relations the fit reads: component scores
+(intermediate.int_health__component_values), contract outcomes
+(intermediate.int_crm__contract_outcomes) and the seed weights (seeds.health_score_weights).
+Renewal-stage examples on Mondays; a fit on D may use examples dated up to D - 120 days
+(90-day horizon + 30 days renewal grace).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from learning import scorecard
+
+FIT_DAY = dt.date(2024, 6, 1)
+KNOWN_DAY = dt.date(2024, 1, 29)       # a Monday, FIT_DAY - 124 days: its label is decided on FIT_DAY
+UNKNOWN_DAY = dt.date(2024, 2, 5)      # a Monday, FIT_DAY - 117 days: decided only after FIT_DAY
+SEED = {"renewal": {"usage": 0.5, "support": 0.5}}
+
+
+def _warehouse(examples: list[tuple], outcomes: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """examples: (account_id, as_of_date, contract_id, usage score, support score);
+    outcomes: (contract_id, end_date, outcome)."""
+    con = duckdb.connect()
+    con.execute("create schema intermediate; create schema seeds")
+    con.execute("""create table intermediate.int_health__component_values (account_id varchar, as_of_date date,
+        lifecycle_stage varchar, contract_id varchar, seed_scorecard_version varchar, component varchar,
+        score double)""")
+    con.executemany("insert into intermediate.int_health__component_values values (?, ?, 'renewal', ?, 'v1', ?, ?)",
+                    [(a, d, c, name, s) for a, d, c, usage, support in examples
+                     for name, s in (("usage", usage), ("support", support))])
+    # the history runs to FIT_DAY, so FIT_DAY is a planned fit date
+    con.execute("insert into intermediate.int_health__component_values values "
+                "('filler', ?, 'renewal', 'c-filler', 'v1', 'usage', 50)", [FIT_DAY])
+    con.execute("create table intermediate.int_crm__contract_outcomes (contract_id varchar, end_date date, "
+                "outcome varchar)")
+    con.executemany("insert into intermediate.int_crm__contract_outcomes values (?, ?, ?)", outcomes)
+    con.execute("create table seeds.health_score_weights (scorecard_version varchar, lifecycle_stage varchar, "
+                "component varchar, weight decimal(9, 4))")
+    con.executemany("insert into seeds.health_score_weights values ('v1', ?, ?, ?)",
+                    [(stage, c, w) for stage, weights in SEED.items() for c, w in weights.items()])
+    return con
+
+
+def _separable(n_churned: int, n_renewed: int, day: dt.date = KNOWN_DAY, tag: str = "") -> tuple[list, list]:
+    """Churners use the product not at all, the others fully; support is the same for all."""
+    end = day + dt.timedelta(days=45)
+    examples, outcomes = [], []
+    for i in range(n_churned):
+        examples.append((f"churn{tag}{i}", day, f"c-churn{tag}{i}", 0.0, 50.0))
+        outcomes.append((f"c-churn{tag}{i}", end, "churned"))
+    for i in range(n_renewed):
+        examples.append((f"stay{tag}{i}", day, f"c-stay{tag}{i}", 100.0, 50.0))
+        outcomes.append((f"c-stay{tag}{i}", end, "renewed"))
+    return examples, outcomes
+
+
+def _fit(con, **settings) -> dict[tuple[str, str], dict]:
+    scorecard.run(con, scorecard.ScorecardSettings(**settings), log=lambda line: None)
+    cursor = con.execute(f"select * from {scorecard.TABLE} where effective_from = ?", [FIT_DAY])
+    names = [c[0] for c in cursor.description]
+    return {(r["lifecycle_stage"], r["component"]): r for r in (dict(zip(names, row)) for row in cursor.fetchall())}
+
+
+def test_a_component_that_separates_churners_gets_all_the_weight():
+    con = _warehouse(*_separable(30, 30))
+    weights = _fit(con, min_churn_events=20, shrinkage_events=0)
+    usage, support = weights[("renewal", "usage")], weights[("renewal", "support")]
+    assert (usage["weight"], support["weight"]) == (1.0, 0.0)
+    assert (usage["method"], usage["n_examples"], usage["n_churn_events"]) == ("fitted", 60, 30)
+    assert usage["scorecard_version"] == "v1-fit-2024-06-01"
+    assert (usage["training_from"], usage["training_to"]) == (KNOWN_DAY, KNOWN_DAY)
+
+
+def test_few_churn_events_shrink_towards_the_seed_weights():
+    con = _warehouse(*_separable(30, 30))
+    weights = _fit(con, min_churn_events=20, shrinkage_events=30)
+    usage, support = weights[("renewal", "usage")], weights[("renewal", "support")]
+    # 30 / (30 + 30) x fitted (1, 0) + 30 / (30 + 30) x seed (0.5, 0.5)
+    assert (usage["weight"], support["weight"]) == (0.75, 0.25)
+    assert (usage["fitted_weight"], usage["expert_weight"]) == (1.0, 0.5)
+    assert usage["method"] == "shrunk"
+    assert usage["reason"] == "fit on 30 churned contracts, shrunk towards the seed weights (30/(30+30) fitted)"
+
+
+def test_below_the_minimum_of_churn_events_the_seed_weights_stay_and_say_why():
+    con = _warehouse(*_separable(30, 30))
+    weights = _fit(con, min_churn_events=31, shrinkage_events=0)
+    usage = weights[("renewal", "usage")]
+    assert (usage["weight"], weights[("renewal", "support")]["weight"]) == (0.5, 0.5)
+    assert usage["method"] == "expert" and usage["fitted_weight"] is None
+    assert usage["reason"] == "30 churned contracts known, fewer than the minimum of 31: seed weights kept"
+
+
+def test_a_missing_component_is_reweighted_as_in_the_score():
+    # support has no data for half the examples: with the others' mean in its place the fit
+    # still finds usage alone
+    examples, outcomes = _separable(30, 30)
+    examples = [(a, d, c, u, None if i % 2 else s) for i, (a, d, c, u, s) in enumerate(examples)]
+    con = _warehouse(examples, outcomes)
+    weights = _fit(con, min_churn_events=20, shrinkage_events=0)
+    assert weights[("renewal", "usage")]["weight"] == 1.0
+
+
+def test_no_label_decided_after_the_fit_date_leaks_into_it():
+    examples, outcomes = _separable(30, 30)
+    reference = _fit(_warehouse(examples, outcomes), min_churn_events=20, shrinkage_events=0)
+    # later examples that say the opposite (support separates, usage points the wrong way),
+    # and the outcomes of contracts ending after the fit date flipped
+    late_examples, late_outcomes = _separable(200, 200, day=UNKNOWN_DAY, tag="late")
+    late_examples = [(a, d, c, 100 - u, 0.0 if a.startswith("churn") else 100.0) for a, d, c, u, _ in late_examples]
+    flipped = [(c, FIT_DAY + dt.timedelta(days=10), "renewed" if o == "churned" else "churned")
+               for c, _, o in late_outcomes]
+    leaked = _fit(_warehouse(examples + late_examples, outcomes + flipped), min_churn_events=20, shrinkage_events=0)
+    assert leaked == reference
+    # the same late examples, once their labels are decided, do change the next fit
+    con = _warehouse(examples + late_examples, outcomes + late_outcomes)
+    con.execute("insert into intermediate.int_health__component_values values "
+                "('filler', date '2024-07-01', 'renewal', 'c-filler', 'v1', 'usage', 50)")
+    scorecard.run(con, scorecard.ScorecardSettings(min_churn_events=20, shrinkage_events=0), log=lambda line: None)
+    july = dict(con.execute(f"select component, weight from {scorecard.TABLE} "
+                            "where effective_from = date '2024-07-01'").fetchall())
+    assert july["support"] > 0.5
+
+
+def test_a_later_run_adds_versions_and_never_refits_a_stored_one():
+    examples, outcomes = _separable(30, 30)
+    con = _warehouse(examples, outcomes)
+    first = _fit(con, min_churn_events=20, shrinkage_events=0)
+    # new evidence that would change the June fit arrives, and the history reaches July
+    more, more_outcomes = _separable(100, 0, tag="more")
+    con.executemany("insert into intermediate.int_health__component_values values (?, ?, 'renewal', ?, 'v1', ?, ?)",
+                    [(a, d, c, name, s) for a, d, c, u, s in more for name, s in (("usage", 100.0), ("support", s))])
+    con.executemany("insert into intermediate.int_crm__contract_outcomes values (?, ?, ?)", more_outcomes)
+    con.execute("insert into intermediate.int_health__component_values values "
+                "('filler', date '2024-07-01', 'renewal', 'c-filler', 'v1', 'usage', 50)")
+    summary = scorecard.run(con, scorecard.ScorecardSettings(min_churn_events=20, shrinkage_events=0),
+                            log=lambda line: None)
+    assert summary.versions == ["v1-fit-2024-07-01"]
+    assert _fit(con, min_churn_events=20, shrinkage_events=0) == first
+
+
+def test_weights_are_on_the_seed_grid_and_add_up_to_one():
+    import numpy as np
+    rounded = scorecard._rounded(np.array([1 / 3, 1 / 3, 1 / 3]))
+    assert list(rounded) == [0.3334, 0.3333, 0.3333] and rounded.sum() == pytest.approx(1, abs=1e-12)
+
+
+def test_fit_dates_are_calendar_anchored():
+    assert scorecard.planned_fit_dates(dt.date(2024, 1, 15), dt.date(2024, 4, 1), "month") == [
+        dt.date(2024, 2, 1), dt.date(2024, 3, 1), dt.date(2024, 4, 1)]
+    assert scorecard.planned_fit_dates(dt.date(2024, 2, 1), dt.date(2024, 3, 1), "month") == [
+        dt.date(2024, 2, 1), dt.date(2024, 3, 1)]

@@ -76,3 +76,24 @@ def alert_delivery_counts(con) -> dict[str, int]:
         return {}
     return dict(con.execute(
         "select status, count(*) from reverse_etl.alert_deliveries group by 1 order by 1").fetchall())
+
+
+def churn_model_status(con) -> str:
+    """One line: the churn model in force on the latest scored day, or why there is none."""
+    if "model_versions" not in _tables(con, "learning") or "churn_predictions" not in _tables(con, "marts"):
+        return "churn model: not fit yet (no learning.model_versions); CRM churn risk is null"
+    row = con.execute("""
+        select v.model_version, v.null_reason, v.n_churn_events, v.validation_auc, v.validation_ece,
+            count(p.churn_probability_90d) as n_predicted, count(*) as n_rows
+        from marts.churn_predictions p
+        inner join learning.model_versions v using (model_version)
+        where p.as_of_date = (select max(as_of_date) from marts.churn_predictions)
+        group by all
+    """).fetchall()
+    if not row:
+        return "churn model: no predictions yet; CRM churn risk is null"
+    version, reason, events, auc, ece, predicted, total = row[0]
+    if reason:
+        return f"churn model: {reason}; CRM churn risk is null"
+    figures = f", walk-forward AUC {auc:.3f}, ECE {ece:.3f}" if auc is not None else ", not validated yet"
+    return f"churn model: {version} ({events} churn events{figures}); {predicted} of {total} accounts predicted"

@@ -30,6 +30,7 @@ def print_status(home: Home) -> None:
         print_sync_status(con)
         bands = report.band_counts(con)
         print("health bands: " + (", ".join(f"{b} {n}" for b, n in bands.items()) or "not scored yet"))
+        print(report.churn_model_status(con))
         print_alert_status(con)
 
 

@@ -128,6 +128,7 @@ CS_FIELDS = [
     Field("CS_Lifecycle_Stage__c", "picklist", "Lifecycle Stage", length=255,
           picklist=("onboarding", "adoption", "renewal", "churned"), restricted=True),
     Field("CS_Churn_Risk__c", "double", "Churn Risk"),
+    Field("CS_Churn_Drivers__c", "textarea", "Churn Drivers", length=32768),
     Field("CS_Score_Updated_At__c", "datetime", "Score Updated At"),
 ]
 

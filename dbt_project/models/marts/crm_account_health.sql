@@ -1,8 +1,9 @@
 -- What reverse ETL writes to each CRM account record (reverse_etl/mappings.yaml): one row
 -- per scored account, with its record id in each CRM it lives in. Built only from marts,
 -- never from the fields the sync writes, so the score cannot feed on itself.
--- churn_risk (0-1): how often accounts of the same band churned within 180 days in this
--- warehouse's own history (marts.score_calibration); NULL until there is such history.
+-- churn_risk (0-1): the calibrated 90-day churn probability of the account's latest scored
+-- day (marts.churn_predictions), churn_drivers what raises it; both NULL when there is no
+-- trustworthy model (churn_null_reason says why, shown by `cs360 status`).
 
 with customers as (
     select * from {{ ref('customer_360') }}
@@ -10,6 +11,12 @@ with customers as (
 
 current_scores as (
     select * from {{ ref('health_score_current') }}
+),
+
+predictions as (
+    select * from {{ source_or_empty('churn_predictions', 'churn_predictions', {
+        'account_id': 'varchar', 'as_of_date': 'date', 'churn_probability_90d': 'double',
+        'model_version': 'varchar', 'top_drivers': 'varchar', 'null_reason': 'varchar'}) }}
 )
 
 select
@@ -21,8 +28,17 @@ select
     current_scores.score_change_30d,
     current_scores.top_reasons,
     customers.lifecycle_stage,
-    customers.churn_risk,
+    round(predictions.churn_probability_90d, 4) as churn_risk,
+    predictions.top_drivers as churn_drivers,
+    predictions.model_version as churn_model_version,
+    case
+        when predictions.account_id is null then 'no churn prediction for the latest scored day'
+        else predictions.null_reason
+    end as churn_null_reason,
     cast(current_scores.as_of_date as timestamp) as scored_at
 from customers
 inner join current_scores
     on customers.account_id = current_scores.account_id
+left join predictions
+    on current_scores.account_id = predictions.account_id
+    and current_scores.as_of_date = predictions.as_of_date

@@ -1,8 +1,10 @@
 """Monitoring: tell the team on the alert webhook when a run fails or a source goes stale.
 
 A notice that the webhook did not take is not forgotten: the stale-source sensor moves its
-cursor only past delivered notices, so a failed one is posted again on the next tick. Every
-failure reason comes from `reverse_etl.webhook` and never contains the URL.
+cursor only past delivered notices, so a failed one is posted again on the next tick, and
+it also posts the failed-run notices queued by the run-failure sensor (whose own cursor
+Dagster advances regardless). Every failure reason comes from `reverse_etl.webhook` and
+never contains the URL.
 """
 
 import json
@@ -20,7 +22,7 @@ from dagster import (
 )
 
 from orchestration import automation
-from orchestration.notify import post_to_webhook, webhook_configured
+from orchestration.notify import flush_notices, post_to_webhook, queue_notice, webhook_configured
 from reverse_etl.webhook import WebhookError
 
 
@@ -32,9 +34,12 @@ from reverse_etl.webhook import WebhookError
 def run_failure_to_webhook(context: RunFailureSensorContext):
     if not webhook_configured():
         return SkipReason("ALERT_WEBHOOK_URL is not set")
-    result = post_to_webhook(failure_message(context))
-    if not result.delivered:  # shown on the sensor tick, with the redacted reason
-        raise WebhookError(f"notice of failed run {context.dagster_run.run_id[:8]} not delivered: {result.reason}")
+    message = failure_message(context)
+    result = post_to_webhook(message)
+    if not result.delivered:  # kept for the next tick, and shown on this one with the redacted reason
+        queue_notice(context.instance, message)
+        raise WebhookError(f"notice of failed run {context.dagster_run.run_id[:8]} not delivered: {result.reason}; "
+                           "it is posted again on the next tick of cs360_stale_sources_to_webhook")
 
 
 def failure_message(context: RunFailureSensorContext) -> str:
@@ -47,7 +52,8 @@ def failure_message(context: RunFailureSensorContext) -> str:
 
 def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]], clock: Callable[[], float] = time.time):
     """Posts once per source when its newest raw load is older than its freshness window;
-    a notice the webhook did not accept is posted again on the next tick."""
+    a notice the webhook did not accept is posted again on the next tick. Each tick first
+    posts the queued notices of failed runs."""
 
     @sensor(
         name="cs360_stale_sources_to_webhook",
@@ -58,9 +64,11 @@ def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]], clock
     def _stale_sources(context: SensorEvaluationContext):
         if not webhook_configured():
             return SkipReason("ALERT_WEBHOOK_URL is not set")
+        flushed, flush_failures = flush_notices(context.instance)
         reported = json.loads(context.cursor or "{}")  # source -> timestamp of the load reported stale
         now = clock()
-        delivered, undelivered = [], []
+        delivered = ["queued notice"] * flushed
+        undelivered = [f"queued notices ({reason})" for reason in flush_failures]
         for source, keys in raw_keys_by_source.items():
             loaded = [event.timestamp for key in keys
                       if (event := context.instance.get_latest_materialization_event(key)) is not None]
@@ -82,6 +90,7 @@ def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]], clock
             context.log.warning(f"stale-source notices not delivered, retried next tick: {', '.join(undelivered)}")
             return SkipReason(f"not delivered, retried next tick: {', '.join(undelivered)}")
         if not delivered:
-            return SkipReason("every source is fresh")
+            return SkipReason("no source newly stale")
+        return SkipReason(f"posted: {', '.join(delivered)}")  # no run to request; the tick says what went out
 
     return _stale_sources

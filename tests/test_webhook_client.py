@@ -274,3 +274,90 @@ def test_cs360_sync_says_why_the_webhook_url_is_unusable_and_exits_non_zero(url,
     out = capsys.readouterr()
     assert line in out.out.splitlines()
     assert_no_canary(out.out, out.err)
+
+
+# --- team notices from the Dagster sensors ------------------------------------------------------
+
+RAW_TICKETS = ["raw_zendesk", "tickets"]
+
+
+def _evaluate(sensor_def, instance, cursor):
+    from dagster import build_sensor_context
+
+    return sensor_def.evaluate_tick(build_sensor_context(instance=instance, cursor=cursor))
+
+
+def test_a_stale_source_notice_the_webhook_refused_is_posted_on_the_next_tick(webhook, monkeypatch, caplog):
+    from dagster import AssetKey, AssetMaterialization, DagsterInstance
+
+    from orchestration.sensors import stale_source_sensor
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", webhook.url)
+    webhook.faults.add("webhook", r"/services/", "server_error", first=1)
+    webhook.faults.add("webhook", r"/services/", "rate_limit", calls=(2,), retry_after="soon")
+    three_days_on = lambda: time.time() + 3 * 86400  # noqa: E731 - the sensor's clock
+    stale = stale_source_sensor({"zendesk": [AssetKey(RAW_TICKETS)]}, clock=three_days_on)
+    with DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(AssetMaterialization(AssetKey(RAW_TICKETS)))
+        ticks, cursor = [], None
+        for _ in range(4):
+            data = _evaluate(stale, instance, cursor)
+            ticks.append((data.skip_message, json.loads(data.cursor)))
+            cursor = data.cursor
+    messages = [tick[0] for tick in ticks]
+    assert messages == ["not delivered, retried next tick: zendesk (HTTP 500 rollup_error)",
+                        "not delivered, retried next tick: zendesk (HTTP 429 rate_limited (unreadable Retry-After ignored))",
+                        "posted: zendesk", "no source newly stale"]
+    assert [list(tick[1]) for tick in ticks] == [[], [], ["zendesk"], ["zendesk"]]  # advanced once delivered
+    [posted] = webhook.double.posts
+    assert posted["text"].startswith(":warning: cs360 source `zendesk` is stale: last load 72.0 h ago (expected within 2 h)")
+    assert_no_canary(caplog.text, *messages, *(json.dumps(tick[1]) for tick in ticks))
+
+
+def test_a_stale_source_notice_with_an_unusable_url_says_why(monkeypatch):
+    from dagster import AssetKey, AssetMaterialization, DagsterInstance
+
+    from orchestration.sensors import stale_source_sensor
+
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", f"ftp://hooks.slack.com/services/{TEAM}/{BOT}/{CANARY}")
+    stale = stale_source_sensor({"zendesk": [AssetKey(RAW_TICKETS)]}, clock=lambda: time.time() + 86400)
+    with DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(AssetMaterialization(AssetKey(RAW_TICKETS)))
+        data = _evaluate(stale, instance, None)
+    assert data.skip_message == ("not delivered, retried next tick: zendesk "
+                                 "(ALERT_WEBHOOK_URL: invalid webhook URL (scheme must be https))")
+    assert json.loads(data.cursor) == {}
+
+
+def test_a_failed_run_notice_the_webhook_refused_is_queued_and_posted_later(webhook, monkeypatch, caplog):
+    from dagster import DagsterInstance, Definitions, asset, define_asset_job
+
+    from orchestration.sensors import run_failure_to_webhook, stale_source_sensor
+
+    @asset
+    def broken_load() -> None:
+        raise RuntimeError("upstream API answered 500")
+
+    job = Definitions(assets=[broken_load], jobs=[define_asset_job("cs360_ingest")]).resolve_job_def("cs360_ingest")
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", webhook.url)
+    webhook.faults.add("webhook", r"/services/", "server_error", first=2)  # the notice and its first retry
+    stale = stale_source_sensor({})
+    with DagsterInstance.ephemeral() as instance:
+        cursor = _evaluate(run_failure_to_webhook, instance, None).cursor  # the first tick sets the cursor
+        run = job.execute_in_process(instance=instance, raise_on_error=False)
+        assert not run.success
+        [reaction] = _evaluate(run_failure_to_webhook, instance, cursor).dagster_run_reactions
+        error = reaction.error.to_string()
+        assert (f"notice of failed run {run.run_id[:8]} not delivered: HTTP 500 rollup_error; it is posted again "
+                "on the next tick of cs360_stale_sources_to_webhook") in error
+        assert webhook.double.posts == []
+
+        retries = [_evaluate(stale, instance, None).skip_message for _ in range(3)]
+    assert retries == ["not delivered, retried next tick: queued notices (HTTP 500 rollup_error)", "posted: queued notice",
+                       "no source newly stale"]
+    [posted] = webhook.double.posts
+    assert posted["text"].startswith(f":red_circle: cs360 run `cs360_ingest` ({run.run_id[:8]}) failed in step(s) "
+                                     "broken_load")
+    assert_no_canary(error, caplog.text, *retries)

@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--full-resync", action="store_true", help="send every row, ignoring the diff state")
 
     commands.add_parser("status", parents=[common], help="last runs, freshness, sync state")
+
+    scorecard = commands.add_parser("scorecard", parents=[common], help="the learned health scorecard")
+    scorecard_commands = scorecard.add_subparsers(dest="scorecard_command", required=True)
+    propose = scorecard_commands.add_parser(
+        "propose", parents=[common], help="write the latest learned scorecard as seed rows, with a before/after report")
+    propose.add_argument("--out", type=Path, default=Path("dbt_project/seeds"), help="the seeds folder to append to")
+    propose.add_argument("--name", help="the new seed scorecard_version (default <latest fit>-proposed)")
     return parser
 
 
@@ -126,7 +133,31 @@ def _status(args, home) -> int:
     return 0
 
 
-COMMANDS = {"world": _world, "sandbox": _sandbox, "demo": _demo, "run": _run, "sync": _sync, "status": _status}
+def _scorecard(args, home) -> int:
+    import duckdb
+
+    from learning import propose
+
+    with duckdb.connect(str(home.warehouse)) as con:
+        try:
+            figures = propose.report(con)
+        except LookupError as missing:
+            print(missing, file=sys.stderr)
+            return 1
+        name = args.name or f"{figures['version']}-proposed"
+        print(propose.format_report(figures, name))
+        try:
+            written = propose.write_seed_rows(con, args.out, name)
+        except ValueError as exists:
+            print(exists, file=sys.stderr)
+            return 1
+    print(f"\n{written} weight rows of scorecard {name} appended to {args.out}; review, commit, and set the dbt "
+          f"var scorecard_version: {name} to adopt it (docs/health-score.md)")
+    return 0
+
+
+COMMANDS = {"world": _world, "sandbox": _sandbox, "demo": _demo, "run": _run, "sync": _sync, "status": _status,
+            "scorecard": _scorecard}
 
 
 if __name__ == "__main__":

@@ -166,7 +166,7 @@ def seed_scorecard(con: duckdb.DuckDBPyConnection, source: str = COMPONENT_VALUE
                    seed: str = SEED_WEIGHTS) -> tuple[str, dict[str, dict[str, float]]]:
     """The seed scorecard the component scores were made with (dbt var scorecard_version):
     its name and weights per stage."""
-    row = con.execute(f"select any_value(seed_scorecard_version) from {source}").fetchone()
+    row = con.execute(f"select any_value(seed_scorecard_version) from {source}").fetchall()[0]
     if row is None or row[0] is None:
         raise RuntimeError(f"{source} is empty: run dbt first")
     rows = con.execute(f"""
@@ -257,12 +257,12 @@ def run(con: duckdb.DuckDBPyConnection, settings: ScorecardSettings | None = Non
     settings = settings or ScorecardSettings()
     ensure_table(con)
     summary = FitSummary()
-    first_day, last_day = con.execute(f"select min(as_of_date), max(as_of_date) from {source}").fetchone()
+    first_day, last_day = con.execute(f"select min(as_of_date), max(as_of_date) from {source}").fetchall()[0]
     if first_day is None:
         return summary
     base_version, seed = seed_scorecard(con, source)
     latest = con.execute(f"select max(effective_from) from {TABLE} where base_scorecard_version = ?",
-                         [base_version]).fetchone()[0]
+                         [base_version]).fetchall()[0][0]
     dates = [d for d in planned_fit_dates(first_day, last_day, settings.every) if latest is None or d > latest]
     if not dates:
         return summary

@@ -10,7 +10,6 @@ Renewal-stage examples on Mondays; a fit on D may use examples dated up to D - 1
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +158,54 @@ def test_fit_dates_are_calendar_anchored():
         dt.date(2024, 2, 1), dt.date(2024, 3, 1), dt.date(2024, 4, 1)]
     assert scorecard.planned_fit_dates(dt.date(2024, 2, 1), dt.date(2024, 3, 1), "month") == [
         dt.date(2024, 2, 1), dt.date(2024, 3, 1)]
+
+
+def test_propose_writes_the_latest_fit_as_seed_rows_with_a_report(tmp_path):
+    import csv
+    import shutil
+
+    # a file warehouse: the hand-made examples, fit on 2024-06-01, a history up to 2024-06-03
+    examples, outcomes = _separable(30, 30)
+    late, late_outcomes = _separable(5, 5, day=dt.date(2024, 2, 26), tag="late")   # unseen by the June fit
+    memory = _warehouse(examples + late, outcomes + late_outcomes)
+    memory.execute("create table seeds.health_band_thresholds as select * from (values "
+                   "('v1', 'renewal', 'green', 70.0), ('v1', 'renewal', 'yellow', 40.0), ('v1', 'renewal', 'red', 0.0))"
+                   " as t(scorecard_version, lifecycle_stage, band, min_score)")
+    scorecard.run(memory, scorecard.ScorecardSettings(min_churn_events=20, shrinkage_events=30), log=lambda line: None)
+    home = tmp_path / "home"
+    home.mkdir()
+    memory.execute(f"attach '{home / 'warehouse.duckdb'}' as file_warehouse")
+    for schema in ("intermediate", "seeds", "learning"):
+        memory.execute(f"create schema file_warehouse.{schema}")
+        for (table,) in memory.execute("select table_name from duckdb_tables() where database_name = 'memory' "
+                                       "and schema_name = ?", [schema]).fetchall():
+            memory.execute(f"create table file_warehouse.{schema}.{table} as select * from memory.{schema}.{table}")
+    memory.execute("detach file_warehouse")
+    seeds = tmp_path / "seeds"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "dbt_project" / "seeds", seeds)
+    before = {f: (seeds / f).read_text() for f in ("health_score_weights.csv", "health_score_components.csv")}
+
+    repo = Path(__file__).resolve().parents[1]
+    cli = [sys.executable, "-m", "cs360.cli"]   # the console script, run from the checkout
+    done = subprocess.run([*cli, "scorecard", "propose", "--home", str(home), "--out", str(seeds), "--name", "v2"],
+                          capture_output=True, text=True, timeout=120, cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert "proposal v2: v1-fit-2024-06-01 (fit walk-forward on seed v1)" in done.stdout
+    assert "example days after 2024-01-29 (not seen by the proposal)" in done.stdout
+    assert "3 weight rows" not in done.stdout and "2 weight rows of scorecard v2 appended" in done.stdout
+
+    weights = list(csv.DictReader((seeds / "health_score_weights.csv").open()))
+    assert [r for r in weights if r["scorecard_version"] == "v2"] == [
+        {"scorecard_version": "v2", "lifecycle_stage": "renewal", "component": "support", "weight": "0.2500"},
+        {"scorecard_version": "v2", "lifecycle_stage": "renewal", "component": "usage", "weight": "0.7500"}]
+    assert (seeds / "health_score_weights.csv").read_text().startswith(before["health_score_weights.csv"])
+    components = list(csv.DictReader((seeds / "health_score_components.csv").open()))
+    assert ({r["component"] for r in components if r["scorecard_version"] == "v2"}
+            == {r["component"] for r in components if r["scorecard_version"] == "v1"})
+    bands = list(csv.DictReader((seeds / "health_band_thresholds.csv").open()))
+    assert len([r for r in bands if r["scorecard_version"] == "v2"]) == 9
+    # a second proposal under the same name is refused, and nothing is appended twice
+    again = subprocess.run([*cli, "scorecard", "propose", "--home", str(home), "--out", str(seeds), "--name", "v2"],
+                           capture_output=True, text=True, timeout=120, cwd=repo)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert len(list(csv.DictReader((seeds / "health_score_weights.csv").open()))) == len(weights)

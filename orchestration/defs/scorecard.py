@@ -40,7 +40,7 @@ def scorecard_assets(home: Home) -> list:
         with duckdb.connect(str(home.warehouse)) as con:
             summary = scorecard.run(con, scorecard.ScorecardSettings.from_env(), log=context.log.info)
             n_versions, latest = con.execute(
-                f"select count(distinct scorecard_version), max(scorecard_version) from {scorecard.TABLE}").fetchone()
+                f"select count(distinct scorecard_version), max(scorecard_version) from {scorecard.TABLE}").fetchall()[0]
             methods = dict(con.execute(
                 f"select lifecycle_stage, method from {scorecard.TABLE} "
                 f"where scorecard_version = ? and component = (select min(component) from {scorecard.TABLE})",

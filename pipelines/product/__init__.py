@@ -11,10 +11,15 @@ longer in the snapshot is marked `is_deleted = true` (it is read back from the w
 and merged again with the mark), not silently kept alive.
 
 Event files: events never change once written, so the table is appended to and each file
-is loaded once, by fingerprint (size and modification time, kept in dlt state per file
-name). A file whose fingerprint changed (a log that grew) is loaded again with its old rows
-deleted first: that run merges the events table with `delete-insert` on `_source_file`, the
-file name each row came from.
+is loaded once, by fingerprint (size and modification time as the file was listed, before
+it is read, kept in dlt state per file name, with the sha256 of those bytes). A file whose
+fingerprint changed (a log that grew, also while it was read) is loaded again with its old
+rows deleted first: that run merges the events table with `delete-insert` on
+`_source_file`, the file name each row came from. A file under a new name (the folder
+renamed, PRODUCT_EVENTS_PATH changed, a file copied) is known by its content digest and not
+loaded again; its rows keep the name they were loaded under. A path that matches no file
+is said in the log, and fails the run once files were loaded before (a typo, a folder
+moved): events do not silently stop.
 
 Why not a merge on `event_id`: a merge loads into a staging table, then deduplicates and
 merges into the final table, two more passes over every row; with tens of millions of
@@ -39,7 +44,8 @@ import shutil
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path, PurePath
+from dataclasses import replace
+from pathlib import Path
 
 import dlt
 import pyarrow as pa
@@ -51,7 +57,7 @@ from dlt.sources.sql_database import sql_table
 
 from cs360.killpoints import kill_point
 from pipelines.credentials import ProductSettings, product_settings
-from pipelines.product.event_files import SOURCE_FILE, LoadFileWriter, event_files
+from pipelines.product.event_files import EVENT_SUFFIXES, SOURCE_FILE, EventFile, LoadFileWriter, event_files
 from pipelines.validation import as_rejects, columns, declare_columns, rejected_row, rejects_resource
 
 log = logging.getLogger(__name__)
@@ -59,6 +65,10 @@ log = logging.getLogger(__name__)
 PRODUCT_TABLES = {"tenants": "tenant_id", "users": "user_id"}
 DB_CHUNK_ROWS = 50_000
 EVENT_FILE_WORKERS = 2
+
+
+class EventFilesMissing(RuntimeError):
+    """PRODUCT_EVENTS_PATH matches no file, though files were loaded from the events path before."""
 
 
 @dlt.source(name="product")
@@ -166,16 +176,19 @@ def _events(settings: ProductSettings | None) -> Iterator[object]:
         return
     state = dlt.current.resource_state()
     legacy = state.pop("loaded_files", None)  # keyed by absolute path, rows without _source_file
-    loaded: dict[str, str] = state.setdefault("files", {})
+    loaded: dict[str, dict] = state.setdefault("files", {})
     files = event_files(settings.events_path)
-    todo = [f for f in files if loaded.get(f.name) != f.fingerprint and not _seen_as(f, loaded)]
+    if not files:
+        _no_event_files(settings.events_path, len(loaded) or len(legacy or ()))
+        return
+    digests = _files_to_load(files, loaded)  # with no `files` state yet, all of them
+    todo = list(digests)
     if not todo:
         return
     _discard_unfinished_loads()
     if legacy:
         # loaded before files were named in the table: reload them all once, replacing the table
         hints = dlt.mark.make_hints(write_disposition="replace")
-        todo = files
     elif any(f.name in loaded for f in todo):
         hints = dlt.mark.make_hints(write_disposition={"disposition": "merge", "strategy": "delete-insert"},
                                     merge_key=SOURCE_FILE)
@@ -186,6 +199,7 @@ def _events(settings: ProductSettings | None) -> Iterator[object]:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         writers = _write_load_files(todo, folder, load_id)
+        log.info("product events: %d rows read from %d files", sum(w.rows for w in writers), len(todo))
         for writer in writers:
             path = writer.close()
             if path is not None:
@@ -194,7 +208,7 @@ def _events(settings: ProductSettings | None) -> Iterator[object]:
             if writer.rejects:
                 yield as_rejects([rejected_row("events", record, reason) for record, reason in writer.rejects])
         for file in todo:
-            loaded[file.name] = file.fingerprint
+            loaded[file.name] = _loaded_entry(file, digests[file])
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # the package holds its own links or copies
 
@@ -239,12 +253,59 @@ def event_columns() -> dict[str, dict]:
             "_dlt_load_id": {"data_type": "text", "nullable": False}}
 
 
-def _seen_as(file, loaded: dict[str, str]) -> bool:
-    """The same file (name and fingerprint) loaded under another relative path, as when
-    PRODUCT_EVENTS_PATH changes from a folder to a glob above it: not loaded twice."""
-    base = PurePath(file.name).name
-    return any(PurePath(name).name == base and fingerprint == file.fingerprint and name != file.name
-               for name, fingerprint in loaded.items())
+def _no_event_files(events_path: str, loaded_before: int) -> None:
+    """Nothing to load is said, and is an error once files were loaded: the path has a typo,
+    or the folder moved or was emptied, and the events would silently stop."""
+    matched = f"PRODUCT_EVENTS_PATH {events_path} matches no event file ({', '.join(EVENT_SUFFIXES)})"
+    if loaded_before:
+        files = "1 file was" if loaded_before == 1 else f"{loaded_before} files were"
+        raise EventFilesMissing(f"{matched}, but {files} loaded from the events path before: point "
+                                "PRODUCT_EVENTS_PATH at the folder that holds them, or unset it to stop loading events")
+    log.warning("%s; no events loaded", matched)
+
+
+def _files_to_load(files: list[EventFile], loaded: dict[str, dict]) -> dict[EventFile, str]:
+    """The files to load, with the digest of their content, each under the `_source_file` its
+    rows carry. A file whose name and fingerprint are known is not read. Any other is known
+    by its content: a file renamed, moved or copied (new name or new mtime, same bytes) is
+    recorded under its new name and not loaded again; a file that changed (a log that grew)
+    loads again in place of its old rows."""
+    for name, entry in loaded.items():
+        if isinstance(entry, str):  # recorded before digests: the fingerprint alone
+            loaded[name] = {"fingerprint": entry}
+    unsure = [f for f in files if f.name not in loaded or "digest" not in loaded[f.name]
+              or loaded[f.name]["fingerprint"] != f.fingerprint]
+    with ThreadPoolExecutor(max_workers=EVENT_FILE_WORKERS, thread_name_prefix="event-digests") as pool:
+        digests = list(pool.map(EventFile.digest, unsure))
+    listed = {f.name for f in files}
+    rows_of = {entry["digest"]: (name, entry.get("rows_as", name))
+               for name, entry in loaded.items() if "digest" in entry}
+    labels = {entry.get("rows_as", name) for name, entry in loaded.items()}
+    todo: dict[EventFile, str] = {}
+    for file, digest in zip(unsure, digests):
+        known = loaded.get(file.name)
+        if known and (known["digest"] == digest if "digest" in known else known["fingerprint"] == file.fingerprint):
+            known.update(fingerprint=file.fingerprint, digest=digest)  # the same bytes (copied, touched)
+        elif known:  # changed: loads again in place of its old rows
+            todo[replace(file, loaded_as=known.get("rows_as"))] = digest
+        elif digest in rows_of:  # renamed, moved or copied: its rows are there
+            first, rows_as = rows_of[digest]
+            loaded[file.name] = _loaded_entry(replace(file, loaded_as=rows_as), digest)
+            if first not in listed:
+                loaded.pop(first, None)
+            rows_of[digest] = (file.name, rows_as)
+            log.info("product event file %s has the bytes of %s, loaded before: not loaded again", file.name, first)
+        else:  # new; under another `_source_file` when its name is one a renamed file's rows carry
+            new = replace(file, loaded_as=f"{file.name}@{digest[:12]}") if file.name in labels else file
+            todo[new] = digest
+            rows_of[digest] = (file.name, new.source_file)
+            labels.add(new.source_file)
+    return todo
+
+
+def _loaded_entry(file: EventFile, digest: str) -> dict:
+    entry = {"fingerprint": file.fingerprint, "digest": digest}
+    return {**entry, "rows_as": file.source_file} if file.source_file != file.name else entry
 
 
 def _discard_unfinished_loads() -> None:

@@ -3,18 +3,26 @@ as Arrow batches in the one shape the warehouse keeps, never row by row in Pytho
 
 Every batch comes out with the columns of `EVENT_SCHEMA` (missing columns are null, extra
 ones dropped, types cast: ids to text, `occurred_at` to a UTC timestamp; a time without
-zone is UTC) plus `_source_file`, the file's name relative to the events folder. Rows
+zone is UTC) plus `_source_file`, the file's name relative to the events folder (for a file
+renamed since it was loaded, the name its rows were loaded under). Rows
 without `event_id`, `tenant_id` or a readable `occurred_at` are split off as rejects with
 their reason, in bulk (Arrow masks); only those few rows ever become Python objects.
 
 parquet is read by pyarrow; jsonl by DuckDB's newline-delimited JSON reader (every column
 as text, so a number where text is expected or an object does not fail the whole file),
 and only a file DuckDB cannot parse at all (a line that is not JSON) is read line by line.
+
+A file is read as it was when it was listed: its size and modification time are taken then
+(`EventFile.fingerprint`), and a jsonl log that grew while it was read is read again up to
+the listed size only, so the rows loaded are exactly the bytes the fingerprint and the
+content digest describe; what was appended loads on the next run.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -44,15 +52,39 @@ EVENT_SCHEMA = pa.schema(
 )
 
 
+DIGEST_CHUNK_BYTES = 1 << 20
+
+
 @dataclass(frozen=True)
 class EventFile:
     path: Path
     name: str  # relative to the events root: stable when the folder moves
+    size: int  # as listed: the file is read up to here, not further
+    mtime_ns: int
+    loaded_as: str | None = None  # the name it was first loaded under, when renamed since
+
+    @property
+    def source_file(self) -> str:
+        """What its rows carry as `_source_file`: the name they were first loaded under."""
+        return self.loaded_as or self.name
 
     @property
     def fingerprint(self) -> str:
+        """The file as listed, never as it is later: appends made while it is read change the
+        file's next fingerprint, so it loads again."""
+        return f"{self.size}:{self.mtime_ns}"
+
+    def digest(self) -> str:
+        """sha256 of the listed bytes: the file's identity whatever its path or mtime."""
+        sha = hashlib.sha256()
+        with _ListedBytes(self.path, self.size) as data:
+            while chunk := data.read(DIGEST_CHUNK_BYTES):
+                sha.update(chunk)
+        return sha.hexdigest()
+
+    def changed_since_listed(self) -> bool:
         stat = self.path.stat()
-        return f"{stat.st_size}:{stat.st_mtime_ns}"
+        return (stat.st_size, stat.st_mtime_ns) != (self.size, self.mtime_ns)
 
 
 def event_files(events_path: str) -> list[EventFile]:
@@ -64,7 +96,45 @@ def event_files(events_path: str) -> list[EventFile]:
         candidates = [Path(p) for p in glob.glob(events_path, recursive=True)]
         root = Path(_static_prefix(events_path))
     files = sorted(p for p in candidates if p.is_file() and p.suffix in EVENT_SUFFIXES)
-    return [EventFile(p, os.path.relpath(p, root) if root.is_dir() else p.name) for p in files]
+    listed = []
+    for path in files:
+        stat = path.stat()
+        name = os.path.relpath(path, root) if root.is_dir() else path.name
+        listed.append(EventFile(path, name, stat.st_size, stat.st_mtime_ns))
+    return listed
+
+
+class _ListedBytes(io.RawIOBase):
+    """A file's first `size` bytes, seekable, for readers that would read to the end."""
+
+    def __init__(self, path: Path, size: int):
+        super().__init__()
+        self._file = path.open("rb")
+        self._size = size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_END:
+            offset, whence = self._size + offset, io.SEEK_SET
+        return self._file.seek(offset, whence)
+
+    def readinto(self, buffer) -> int:
+        wanted = max(0, min(len(buffer), self._size - self._file.tell()))
+        data = self._file.read(wanted)
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def _static_prefix(pattern: str) -> str:
@@ -89,7 +159,7 @@ def read_event_batches(file: EventFile, batch_rows: int = EVENT_BATCH_ROWS) -> I
         parquet = pq.ParquetFile(file.path, read_dictionary=[c for c in DICTIONARY_COLUMNS if c in names])
         wanted = [name for name in names if name in EVENT_SCHEMA.names]
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=wanted):
-            yield _conform(pa.Table.from_batches([batch]), file.name)
+            yield _conform(pa.Table.from_batches([batch]), file.source_file)
     else:
         yield from _read_jsonl(file, batch_rows)
 
@@ -191,8 +261,9 @@ def _reason(row: dict, raw_time: str | None) -> str:
 
 _JSONL_SQL = """
     select {text}, try_cast(occurred_at as timestamptz) as occurred_at, occurred_at as raw_occurred_at
-    from read_json(?, format = 'newline_delimited', columns = {columns})
+    from {source}
 """
+_JSONL_COLUMNS = {name: "VARCHAR" for name in (*TEXT_COLUMNS, "occurred_at")}
 
 
 def _read_jsonl(file: EventFile, batch_rows: int) -> Iterator[Batch]:
@@ -201,17 +272,23 @@ def _read_jsonl(file: EventFile, batch_rows: int) -> Iterator[Batch]:
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
-        names = (*TEXT_COLUMNS, "occurred_at")
-        sql = _JSONL_SQL.format(text=", ".join(TEXT_COLUMNS), columns={name: "VARCHAR" for name in names})
+        text = ", ".join(TEXT_COLUMNS)
         try:
-            reader = con.sql(sql, params=[str(file.path)]).to_arrow_reader(batch_rows)
-            batches = list(reader)  # parse errors surface here, before anything is yielded
+            # by path: DuckDB's own reader is the fast one, but reads to the end as it is then
+            sql = _JSONL_SQL.format(text=text, source="read_json($path, format = 'newline_delimited', columns = $c)")
+            batches = list(con.sql(sql, params={"path": str(file.path), "c": _JSONL_COLUMNS}
+                                   ).to_arrow_reader(batch_rows))  # parse errors surface here
+            if file.changed_since_listed():  # appended meanwhile: again, the listed bytes only
+                listed = _ListedBytes(file.path, file.size)
+                con.read_json(listed, format="newline_delimited", columns=_JSONL_COLUMNS).create_view("listed")
+                batches = list(con.sql(_JSONL_SQL.format(text=text, source="listed")).to_arrow_reader(batch_rows))
         except duckdb.Error:
             yield from _read_jsonl_lines(file, batch_rows)
             return
         for batch in batches:
             table = pa.Table.from_batches([batch])
-            yield _conform(table.drop_columns(["raw_occurred_at"]), file.name, table.column("raw_occurred_at"))
+            yield _conform(table.drop_columns(["raw_occurred_at"]), file.source_file,
+                           table.column("raw_occurred_at"))
     finally:
         con.close()
 
@@ -221,26 +298,28 @@ def _read_jsonl_lines(file: EventFile, batch_rows: int) -> Iterator[Batch]:
     rejected, the others read in batches (timestamps still parsed by Arrow/DuckDB rules)."""
     rows: list[dict] = []
     broken: list[tuple[dict, str]] = []
-    with file.path.open(encoding="utf-8", errors="replace") as lines:
+    name = file.source_file
+    listed = io.BufferedReader(_ListedBytes(file.path, file.size))
+    with io.TextIOWrapper(listed, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
             except ValueError as exc:
-                broken.append(({"line": number, "text": line.rstrip("\n")[:1000], SOURCE_FILE: file.name},
+                broken.append(({"line": number, "text": line.rstrip("\n")[:1000], SOURCE_FILE: name},
                                f"not a JSON object: {exc}"))
                 continue
             if not isinstance(record, dict):
-                broken.append(({"line": number, "text": line.rstrip("\n")[:1000], SOURCE_FILE: file.name},
+                broken.append(({"line": number, "text": line.rstrip("\n")[:1000], SOURCE_FILE: name},
                                "not a JSON object"))
                 continue
             rows.append({k: _text(record.get(k)) for k in (*TEXT_COLUMNS, "occurred_at")})
             if len(rows) >= batch_rows:
-                yield _parsed(rows, file.name)
+                yield _parsed(rows, name)
                 rows = []
     if rows or broken:
-        batch = _parsed(rows, file.name) if rows else Batch(pa.Table.from_pylist([], schema=EVENT_SCHEMA), [])
+        batch = _parsed(rows, name) if rows else Batch(pa.Table.from_pylist([], schema=EVENT_SCHEMA), [])
         batch.rejects.extend(broken)
         yield batch
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dlt
 from dlt.common.pipeline import LoadInfo
+from dlt.common.runtime.collector import NullCollector
 
+from cs360.killpoints import kill_point
 from cs360.settings import Home
 
 
@@ -28,7 +30,18 @@ def warehouse_pipeline(source_name: str, home: Home) -> dlt.Pipeline:
         destination=dlt.destinations.duckdb(str(home.warehouse)),
         dataset_name=raw_dataset(source_name),
         pipelines_dir=str(home.dlt_dir),
+        progress=LoadJobKillPoint(),
     )
+
+
+class LoadJobKillPoint(NullCollector):
+    """dlt reports each finished load job to its progress collector: that is the place to
+    kill a load half-way, some tables written and the package not yet complete."""
+
+    def update(self, name: str, inc: int = 1, total: int | None = None, inc_total: int | None = None,
+               message: str | None = None, label: str | None = None) -> None:
+        if name == "Jobs" and inc == 1 and total is None and label is None:
+            kill_point("dlt_load_job")
 
 
 def rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from cs360.killpoints import kill_point
 from cs360.settings import Home
 from pipelines.credentials import SourceNotConfigured, hubspot_settings, salesforce_settings
 from reverse_etl.audit import RecordOutcome, SyncRun, ensure_schema, now_utc, record_run
@@ -336,6 +337,7 @@ def _send(writer: Writer, destination: Destination, changes: list[Change], state
                     continue
                 final.append((change, RecordOutcome(change.record_id, change.account_id, result.ok, result.error,
                                                     result.code, result.transient, method=method)))
+            kill_point("crm_batch_confirmed")  # the vendor has the writes, the state does not yet
             state_writer.apply(final)
             if after_batch is not None:
                 after_batch(state_writer.run, [o for _, o in final])

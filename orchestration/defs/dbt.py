@@ -7,6 +7,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetsDefinition, Config
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
+from cs360.killpoints import kill_point
 from cs360.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
 from orchestration.translator import Cs360DbtTranslator
@@ -55,6 +56,8 @@ def dbt_model_assets(home: Home) -> tuple[AssetsDefinition, DbtCliResource]:
     )
     def cs360_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
-        yield from dbt.cli(args, context=context).stream()
+        for event in dbt.cli(args, context=context).stream():
+            yield event
+            kill_point("dbt_build_event")  # mid-build: some models rebuilt, the rest not
 
     return cs360_dbt_models, DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)

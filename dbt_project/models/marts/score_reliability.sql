@@ -1,0 +1,31 @@
+-- The reliability table of each churn model: contract section 6's (E, account) pairs
+-- split into deciles of the predicted probability (equal-count bins); a calibrated model
+-- has mean_predicted close to observed_churn_rate in every decile. One row per
+-- (model, model_version, decile); model_version 'all' pools every walk-forward version.
+-- ece in marts.model_validation is the count-weighted mean of abs_gap.
+
+with rated as (
+    select * from {{ ref('int_validation__rated_pairs') }}
+    where probability is not null
+),
+
+binned as (
+    select
+        *,
+        ntile(10) over (partition by model, model_version order by probability) as decile
+    from rated
+)
+
+select
+    model,
+    model_version,
+    decile,
+    count(*) as n_pairs,
+    count(*) filter (where churned) as n_churned,
+    round(min(probability), 4) as min_predicted,
+    round(max(probability), 4) as max_predicted,
+    round(avg(probability), 4) as mean_predicted,
+    round(avg(cast(churned as double)), 4) as observed_churn_rate,
+    round(abs(avg(probability) - avg(cast(churned as double))), 4) as abs_gap
+from binned
+group by model, model_version, decile

@@ -361,3 +361,27 @@ def test_a_failed_run_notice_the_webhook_refused_is_queued_and_posted_later(webh
     assert posted["text"].startswith(f":red_circle: cs360 run `cs360_ingest` ({run.run_id[:8]}) failed in step(s) "
                                      "broken_load")
     assert_no_canary(error, caplog.text, *retries)
+
+
+@pytest.mark.parametrize("url, reason", [
+    (f"ftp://hooks.slack.com/services/{TEAM}/{BOT}/{CANARY}",
+     "alert delivery stopped: ALERT_WEBHOOK_URL: invalid webhook URL (scheme must be https)"),
+])
+def test_the_alert_asset_fails_with_a_redacted_reason_and_the_event_log_holds_no_secret(url, reason, tmp_path,
+                                                                                        monkeypatch, caplog):
+    from dagster import AssetKey, DagsterInstance, materialize
+
+    from orchestration.defs.alerts import alert_assets
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", url)
+    home = Home(tmp_path)
+    write_alerts(home, 1)
+    [asset] = alert_assets(home, [AssetKey(["marts", "alerts"])])
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize([asset], instance=instance, raise_on_error=False)
+        events = [repr(entry) for entry in instance.all_logs(result.run_id)]
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_failure_data.user_failure_data.description == reason
+    assert_no_canary(caplog.text, *events, *warehouse_strings(home))

@@ -40,7 +40,7 @@ def alert_assets(home: Home, upstream_keys: Iterable[AssetKey]) -> list[AssetsDe
         metadata = {"alerts_pending": run.pending, "alerts_delivered": run.delivered,
                     "alerts_failed": run.failed, "alerts_parked": run.parked, "webhook_calls": run.api_calls}
         if run.status == "failed":
-            raise Failure(description=f"alert webhook unreachable: {run.error}", metadata=metadata)
+            raise Failure(description=f"alert delivery stopped: {run.error}", metadata=metadata)
         yield MaterializeResult(metadata=metadata)
 
     return [alert_webhook]

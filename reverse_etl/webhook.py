@@ -151,8 +151,8 @@ def _mask(text: str, secrets: list[str]) -> str:
     return text
 
 
-_URLLIB3_LOGGER = logging.getLogger("urllib3.connectionpool")
-_URLLIB3_LOGGER.addFilter(_MaskWebhookSecrets())
+for _logger_name in ("urllib3.connectionpool", "urllib3.util.retry"):  # the loggers that name request paths
+    logging.getLogger(_logger_name).addFilter(_MaskWebhookSecrets())
 
 
 @contextmanager

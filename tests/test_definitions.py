@@ -26,12 +26,14 @@ def _dlt_keys(asset_graph) -> set[AssetKey]:
     return {key for key in asset_graph.get_all_asset_keys() if "dlt" in asset_graph.get(key).kinds}
 
 
-def test_every_dbt_source_is_a_dlt_asset(module_home, asset_graph):
+def test_every_dbt_source_is_a_dlt_or_learning_asset(module_home, asset_graph):
     manifest = json.loads((module_home.dbt_target / "manifest.json").read_text())
     translator = Cs360DbtTranslator()
     source_keys = {translator.get_asset_key(props) for props in manifest["sources"].values()}
     assert source_keys, "the dbt project declares no sources"
-    assert source_keys <= _dlt_keys(asset_graph)
+    learned = {key for key in asset_graph.get_all_asset_keys() if asset_graph.get(key).group_name == "learn"}
+    assert AssetKey(["learning", "scorecard_weights"]) in source_keys & learned
+    assert source_keys <= _dlt_keys(asset_graph) | learned
 
 
 def test_no_orphan_keys(asset_graph):
@@ -51,7 +53,7 @@ def test_lineage_runs_from_raw_tables_to_the_crm(asset_graph):
 def test_every_asset_has_group_owner_and_description(asset_graph):
     for key in asset_graph.get_all_asset_keys():
         node = asset_graph.get(key)
-        assert node.group_name in {"ingest", "transform", "activate"}, key
+        assert node.group_name in {"ingest", "transform", "learn", "activate"}, key
         assert node.owners, key
         assert node.description, key
 

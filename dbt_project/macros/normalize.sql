@@ -35,7 +35,7 @@
                     regexp_replace(lower(trim({{ column }})), '[.]', '', 'g'),
                     '株式会社|有限会社|合同会社|[(（]\s*[株有]\s*[)）]|㈱|㈲', ' ', 'g'
                 ),
-                '\b(inc|incorporated|corp|corporation|co|company|ltd|limited|llc|llp|plc|pty|gmbh|ag|kg|sa|sas|sarl|srl|kk|bv|nv)\b',
+                '\b(inc|incorporated|corp|corporation|co|company|ltd|limited|llc|llp|plc|pty|pte|gmbh|ag|kg|sa|sas|sarl|srl|kk|bv|nv)\b',
                 ' ', 'g'
             ),
             '[^\p{L}\p{N}]', '', 'g'

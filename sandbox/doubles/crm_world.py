@@ -6,9 +6,12 @@ Both CRM doubles seed from this view, so Salesforce and HubSpot tell the same st
 deterministically and never later than the world's `as_of` day.
 
 A deterministic tenth of the accounts (by a hash of account_id) is also kept in the other
-CRM, with the same customer number, as when marketing tracks customers in HubSpot and sales
-in Salesforce. That copy holds the account and its contacts; contracts, deals and
-opportunities stay in the account's own CRM (`crm` column), so no revenue is counted twice.
+CRM, as when marketing tracks customers in HubSpot and sales in Salesforce. That copy holds
+the account and its contacts; contracts, deals and opportunities stay in the account's own
+CRM (`crm` column), so no revenue is counted twice. HubSpot always carries the customer
+number; for half of these accounts sales never typed the AccountNumber into Salesforce and
+typed the name and website their own way (`Account.salesforce_fields`), so only the domain
+or the name tells the two records are one customer.
 """
 
 from __future__ import annotations
@@ -19,13 +22,26 @@ from pathlib import Path
 
 from sandbox.doubles.common import parse_day, parse_instant, stable_int
 from sandbox.world.format import read_meta, read_table
+from sandbox.world.vocab import ABBREV_C
 
 OTHER_CRM = {"salesforce": "hubspot", "hubspot": "salesforce"}
 BOTH_CRMS_ONE_IN = 10  # share of accounts kept in both CRMs: one in ten
 
 
+SALESFORCE_NUMBER_MISSING_ONE_IN = 2  # of the accounts kept in both CRMs
+# the legal form sales appends to a name, by country (else Inc.)
+LEGAL_FORMS = {"JP": "K.K.", "DE": "GmbH", "GB": "Ltd", "FR": "SAS", "NL": "B.V.", "AU": "Pty Ltd",
+               "SG": "Pte. Ltd."}
+
+
 def kept_in_both(account_id: str) -> bool:
     return stable_int("both-crms", account_id) % BOTH_CRMS_ONE_IN == 0
+
+
+def salesforce_lacks_number(account_id: str) -> bool:
+    """An account kept in both CRMs whose Salesforce record has no AccountNumber."""
+    return kept_in_both(account_id) and (
+        stable_int("sf-no-number", account_id) % SALESFORCE_NUMBER_MISSING_ONE_IN == 0)
 
 
 @dataclass
@@ -78,6 +94,28 @@ class Account:
         if self.crm in OTHER_CRM and kept_in_both(self.account_id):
             return (self.crm, OTHER_CRM[self.crm])
         return (self.crm,)
+
+    def salesforce_fields(self) -> dict:
+        """Name, AccountNumber and Website of the Salesforce record. Without the number the
+        record is typed by hand: the name as is, with a legal form, upper-cased or abbreviated,
+        the website as another URL form or left out; never both unrecognisable (an
+        abbreviated name keeps its website)."""
+        website = f"https://{self.domain}" if self.domain else None
+        if not salesforce_lacks_number(self.account_id):
+            return {"Name": self.name, "AccountNumber": self.account_id, "Website": website}
+        name, domain = self.name or "", self.domain
+        legal = LEGAL_FORMS.get((self.country or "").upper(), "Inc.")
+        words = name.split(" ")
+        typed = [
+            (name, f"https://www.{domain}/about" if domain else None),
+            (f"{name} {legal}", website),
+            (f"{name}, {legal}", f"http://{domain.upper()}" if domain else None),
+            (f"{name.upper()} {legal}", None),
+            (name, None),
+            (" ".join(words[:-1] + [ABBREV_C.get(words[-1], words[-1])]), f"www.{domain}" if domain else None),
+        ]
+        name, website = typed[stable_int("sf-typed", self.account_id) % len(typed)]
+        return {"Name": name, "AccountNumber": None, "Website": website}
 
     def copy_created_at(self) -> datetime:
         """When the other CRM's copy was created: within two months after the account."""

@@ -1,6 +1,7 @@
 """Turn a world into Salesforce records (docs/architecture.md, "How the CRMs hold a world").
 
-Account (AccountNumber = account_id, Type Customer / Former Customer, OwnerId -> User of
+Account (AccountNumber = account_id, except for half of the accounts kept in both CRMs:
+crm_world.Account.salesforce_fields; Type Customer / Former Customer, OwnerId -> User of
 the CSM), Contact, one Contract per world contract (Activated / Expired), one Closed Won
 Opportunity per contract (New Business, then Renewal) and a Closed Lost Renewal when the
 last contract was not renewed. An account kept in both CRMs whose own CRM is HubSpot
@@ -49,8 +50,7 @@ def seed_salesforce(world: CrmWorld) -> dict[str, dict[str, dict]]:
         own = account.crm == "salesforce"  # else a copy: the account and its contacts only
         created_at = account.created_at if own else account.copy_created_at()
         records["Account"][aid] = {
-            "Id": aid, "Name": account.name, "AccountNumber": account.account_id,
-            "Website": f"https://{account.domain}" if account.domain else None,
+            "Id": aid, **account.salesforce_fields(),  # Name, AccountNumber, Website
             "Industry": account.industry, "NumberOfEmployees": account.employees,
             "BillingCountry": account.country,
             "Type": "Former Customer" if account.churned else "Customer",

@@ -13,6 +13,7 @@ import time
 from concurrent.futures import Future
 
 import pytest
+import requests
 from tenacity import RetryCallState
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -20,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 from pipelines.credentials import InsecureEndpoint, freshdesk_settings, require_secure_url
 from pipelines.cursors import iso_seconds
 from pipelines.freshdesk import freshdesk
+from pipelines.hubspot import hubspot
 from pipelines.http import PagingLoop, rest_client, wait_for_rate_limit
 from pipelines.training import training
 from pipelines.validation import parse_timestamp
@@ -200,3 +202,109 @@ def test_deleted_freshdesk_tickets_are_marked_deleted(sandbox, home, tiny_world)
     assert query(home, "select id from raw_freshdesk.tickets where is_deleted order by id") == [(before,), (after,)]
     trash = [params(e) for e in requests_to(sandbox, "freshdesk", "/api/v2/tickets") if params(e).get("filter")]
     assert {p["filter"] for p in trash} == {"deleted"} and trash[0]["updated_since"] == "1970-01-01T00:00:00Z"
+
+
+# --- HubSpot search: offsets that shift, and the 10,000-result cap -------------------------
+
+def _rename_every_company(hubspot_double) -> dict[str, str]:
+    """Modify every company (each a millisecond after the last); returns id -> new name."""
+    names = {}
+    for n, company in enumerate(hubspot_double.objects("companies")):
+        names[company["id"]] = f"Changed {n}"
+        hubspot_double._apply("companies", company["id"], {"name": names[company["id"]]})
+    return names
+
+
+def _landed_names(home) -> dict[str, str]:
+    return dict(query(home, "select id, name from raw_hubspot.companies"))
+
+
+def _full_listings(sandbox) -> list[dict]:
+    return [e for e in requests_to(sandbox, "hubspot", "/crm/v3/objects/companies")
+            if e["method"] == "GET" and params(e).get("archived") == "false"]
+
+
+def test_a_hubspot_record_modified_between_search_pages_shifts_none_out(sandbox, home):
+    run_source(hubspot, home)
+    double = sandbox.hubspot
+    names = _rename_every_company(double)
+    first = next(iter(names))  # modified first: the first result of the search
+    names[first] = "Changed again"
+    sandbox.faults.add("hubspot", "/companies/search", "touch", calls=(1,),
+                       action=lambda: double._apply("companies", first, {"name": "Changed again"}))
+
+    run_source(hubspot, home, search_limit=3)
+
+    assert _landed_names(home) == names
+
+
+def test_hubspot_search_reads_past_the_result_cap_in_windows(sandbox, home):
+    run_source(hubspot, home)
+    sandbox.hubspot.max_search_results = 6  # the cap scaled down with the page size (200 of 10,000)
+    names = _rename_every_company(sandbox.hubspot)
+    assert len(names) > 6
+    sandbox.request_log.clear()
+
+    run_source(hubspot, home, search_limit=3, search_max_results=6)
+
+    assert _landed_names(home) == names
+    searches = requests_to(sandbox, "hubspot", "/companies/search")
+    assert {e["status"] for e in searches} == {200} and all("after" not in e["body"] for e in searches)
+    assert _full_listings(sandbox) == []
+
+
+def _stamp_every_company(double, count: int, stamp: str) -> dict[str, str]:
+    """Modify `count` companies in the same millisecond, as a HubSpot bulk update does."""
+    names = dict(_landed_pairs(double))
+    for n, company in enumerate(double.objects("companies")[:count]):
+        names[company["id"]] = f"Bulk {n}"
+        double.store["companies"][company["id"]]["properties"].update(name=f"Bulk {n}", hs_lastmodifieddate=stamp)
+    return names
+
+
+def _landed_pairs(double):
+    return [(c["id"], c["properties"]["name"]) for c in double.objects("companies")]
+
+
+BULK_STAMP = "2026-11-15T10:00:00.123Z"
+
+
+def test_more_records_in_one_millisecond_than_search_reaches_fall_back_to_a_full_listing(sandbox, home):
+    run_source(hubspot, home)
+    sandbox.hubspot.max_search_results = 6
+    names = _stamp_every_company(sandbox.hubspot, 14, BULK_STAMP)
+    sandbox.request_log.clear()
+
+    run_source(hubspot, home, search_limit=3, search_max_results=6)
+
+    assert _landed_names(home) == names
+    assert {e["status"] for e in requests_to(sandbox, "hubspot", "/search")} == {200}
+    assert len(_full_listings(sandbox)) == -(-14 // 5)  # the sandbox lists 5 per page
+
+
+def test_a_millisecond_within_the_cap_is_paged_by_offset_without_a_listing(sandbox, home):
+    run_source(hubspot, home)
+    sandbox.hubspot.max_search_results = 6
+    names = _stamp_every_company(sandbox.hubspot, 5, BULK_STAMP)
+    sandbox.request_log.clear()
+
+    run_source(hubspot, home, search_limit=3, search_max_results=6)
+
+    assert _landed_names(home) == names
+    offsets = [e["body"].get("after") for e in requests_to(sandbox, "hubspot", "/companies/search")
+               if len(e["body"]["filterGroups"][0]["filters"]) == 2]
+    assert offsets == [None, "3"]
+    assert _full_listings(sandbox) == []
+
+
+def test_the_double_answers_400_past_the_search_cap_as_hubspot_documents(sandbox):
+    sandbox.hubspot.max_search_results = 6
+    url = f"{sandbox.env['HUBSPOT_BASE_URL']}/crm/v3/objects/companies/search"
+    auth = {"Authorization": f"Bearer {sandbox.env['HUBSPOT_ACCESS_TOKEN']}"}
+    last = requests.post(url, json={"limit": 3, "after": "3"}, headers=auth, timeout=10).json()
+    assert len(last["results"]) == 3 and last["paging"]["next"]["after"] == "6" and last["total"] == 14
+
+    beyond = requests.post(url, json={"limit": 3, "after": "6"}, headers=auth, timeout=10)
+
+    assert beyond.status_code == 400
+    assert beyond.json()["category"] == "VALIDATION_ERROR" and beyond.json()["status"] == "error"

@@ -11,10 +11,17 @@ state per object type:
   with the associations the rows need (deal → company, contact → company);
 - later runs ask the search API for what changed since: a filter `GTE` on the object's
   last-modified property (`hs_lastmodifieddate`; `lastmodifieddate` for contacts, as
-  HubSpot names it there) sorted ascending, 200 per page. Search answers at most 10,000
-  results per query, so a longer change list is read in windows, each starting at the
-  newest modification seen. Search does not return associations: a changed deal is read
-  again by id with its company association (or, when many changed, all deals are listed);
+  HubSpot names it there) sorted ascending, 200 per page. Search pages by offset (`after`):
+  a record modified while the search runs moves to the end and every later one moves back
+  one place, so the one at the next page boundary would never be read; and a query
+  reaches only its first 10,000 results (HubSpot answers 400 past them). So every page is
+  the first page of a new query from the newest modification read so far (a keyset; the
+  records of that millisecond come again, the merge on `id` makes that harmless). Only
+  when a whole page shares one millisecond is that millisecond paged by offset (read
+  again if records left it meanwhile), and when more than 10,000 records share it, the
+  objects are listed in full instead. Search does not return associations: a changed
+  deal is read again by id with its company association (or, when many changed, all
+  deals are listed);
 - search never returns archived records, so each run also lists `archived=true` and
   marks those rows `archived = true` instead of keeping them alive.
 
@@ -24,6 +31,7 @@ Owners have no change filter and are few: listed in full every run.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
@@ -33,17 +41,20 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
 from pipelines.credentials import HubSpotSettings, hubspot_settings
-from pipelines.cursors import UpdatedSince
-from pipelines.http import raise_for_status, rest_client
+from pipelines.cursors import EPOCH, UpdatedSince
+from pipelines.http import PagingLoop, raise_for_status, rest_client
 from pipelines.validation import (
-    RecordSpec, as_rejects, boolean, change_stamp, columns, declare_columns, identifier, rejected_row, rejects_resource, timestamp,
+    RecordSpec, as_rejects, boolean, change_stamp, columns, declare_columns, identifier, latest_believable,
+    parse_timestamp, rejected_row, rejects_resource, timestamp,
 )
 
 PAGE_LIMIT = 100  # the documented maximum for CRM v3 list endpoints
 SEARCH_LIMIT = 200  # the documented maximum page of the search endpoints
 SEARCH_MAX_RESULTS = 10_000  # search answers at most this many results per query
 REREAD_LIMIT = 100  # changed deals read again one by one for their association; above, list all
-MAX_WINDOWS = 1000
+MAX_REQUESTS = 100_000  # a guard for the keyset search
+SAME_MILLISECOND_PASSES = 3  # offset passes over one millisecond before listing everything instead
+FULL_LISTING = object()  # yielded by `_search` when only a full listing can read every change
 
 # resource name -> (object type, properties, last-modified property, (associated type, column))
 Association = tuple[str, str] | None
@@ -66,6 +77,9 @@ COLUMNS = {
                                                       for p in props + ([assoc[1]] if assoc else [])})
     for name, (_, props, _, assoc) in CRM_OBJECTS.items()
 }
+for _name, (_, _, _modified, _) in CRM_OBJECTS.items():
+    # a record read twice in one run (modified while the search ran) keeps its latest version
+    COLUMNS[_name][_modified]["dedup_sort"] = "desc"
 OWNER_COLUMNS = columns(id="text_key", email="text", first_name="text", last_name="text", archived="bool")
 
 
@@ -97,16 +111,19 @@ def flatten(record: dict, properties: list[str], association: Association) -> di
 
 
 @dlt.source(name="hubspot")
-def hubspot(settings: HubSpotSettings | None = None) -> Iterator[DltResource]:
+def hubspot(settings: HubSpotSettings | None = None, search_limit: int = SEARCH_LIMIT,
+            search_max_results: int = SEARCH_MAX_RESULTS) -> Iterator[DltResource]:
     """`settings=None` reads the environment when the load starts, never before."""
     declare_columns({**COLUMNS, "owners": OWNER_COLUMNS})
+    search = (search_limit, search_max_results)
     for name in CRM_OBJECTS:
-        yield dlt.resource(_crm_objects, name=name, primary_key="id", write_disposition="merge")(name, settings)
+        yield dlt.resource(_crm_objects, name=name, primary_key="id", write_disposition="merge")(
+            name, settings, search)
     yield dlt.resource(_owners, name="owners", primary_key="id", write_disposition="merge")(settings)
     yield rejects_resource()
 
 
-def _crm_objects(name: str, settings: HubSpotSettings | None) -> Iterator[Any]:
+def _crm_objects(name: str, settings: HubSpotSettings | None, search: tuple[int, int]) -> Iterator[Any]:
     object_type, properties, modified, association = CRM_OBJECTS[name]
     client = _client(settings or hubspot_settings())
     spec = _spec(name)
@@ -126,7 +143,12 @@ def _crm_objects(name: str, settings: HubSpotSettings | None) -> Iterator[Any]:
         # (deal -> company) is read again for the changed records
         reread = association is not None and association[1] not in properties
         changed: list[str] = []
-        for page in _search(client, object_type, properties, modified, cursor):
+        for page in _search(client, object_type, properties, modified, cursor, *search):
+            if page is FULL_LISTING:  # more changes in one millisecond than search reaches
+                for listed in _list(client, object_type, properties, association, archived=False):
+                    yield from rows(listed)
+                changed = []  # the listing carried the associations
+                break
             if not reread:
                 yield from rows(page)
                 continue
@@ -151,29 +173,95 @@ def _list(client: RESTClient, object_type: str, properties: list[str], associati
                                data_selector="results")
 
 
-def _search(client: RESTClient, object_type: str, properties: list[str], modified: str,
-            cursor: UpdatedSince) -> Iterator[list[dict]]:
-    """Records modified at or after the cursor, oldest first, in windows of at most
-    10,000 results (each window starts at the newest modification of the previous one)."""
-    since = cursor.since
-    for _ in range(MAX_WINDOWS):
-        body = {
-            "filterGroups": [{"filters": [{"propertyName": modified, "operator": "GTE",
-                                           "value": str(int(since.timestamp() * 1000))}]}],
-            "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
-            "properties": properties,
-            "limit": SEARCH_LIMIT,
-        }
-        paginator = JSONResponseCursorPaginator(cursor_path="paging.next.after", cursor_body_path="after")
-        seen = total = 0
-        for page in client.paginate(f"/crm/v3/objects/{object_type}/search", method="POST", json=body,
-                                    paginator=paginator, data_selector="results"):
-            total = page.response.json().get("total", 0)
-            seen += len(page)
-            yield page  # the caller observes the page's modifications into the cursor
-        if seen >= total or seen < SEARCH_MAX_RESULTS or cursor.newest <= since:
+def _search(client: RESTClient, object_type: str, properties: list[str], modified: str, cursor: UpdatedSince,
+            limit: int, max_results: int) -> Iterator[Any]:
+    """Pages of the records modified at or after the cursor, oldest first; each page is the
+    first of a new query from the newest modification read so far. Yields FULL_LISTING
+    (and stops) when more records share one millisecond than a query reaches."""
+    since = _epoch_ms(cursor.since)
+    for _ in range(MAX_REQUESTS):
+        body = _search_body(modified, properties, limit, since)
+        answer = _post_search(client, object_type, body)
+        yield answer["results"]  # the caller observes the page's modifications into the cursor
+        if not answer.get("paging"):
             return
-        since = cursor.newest
+        newest = _newest_ms(answer["results"], modified)
+        if newest is None:  # only stamps beyond belief are left (they sort last): read them for the quarantine
+            yield from _rest_of_query(client, object_type, body, len(answer["results"]), max_results)
+            return
+        if newest > since:
+            since = newest
+            continue
+        # the whole page shares the millisecond `since`: read that millisecond by offset
+        group = yield from _same_millisecond(client, object_type, properties, modified, since, limit, max_results)
+        if not group:
+            yield FULL_LISTING
+            return
+        since += 1
+    raise PagingLoop(f"the {object_type} search did not end after {MAX_REQUESTS} requests")
+
+
+def _same_millisecond(client: RESTClient, object_type: str, properties: list[str], modified: str, moment: int,
+                      limit: int, max_results: int) -> Iterator[Any]:
+    """Every record last modified at `moment`, paged by offset. A record can only leave
+    that millisecond (modified again, it moves later), which shrinks `total` and would
+    shift a record past the offset: then the millisecond is read again. Returns False when
+    it holds more records than a query reaches, or never stays still."""
+    for _ in range(SAME_MILLISECOND_PASSES):
+        after, totals = 0, set()
+        while True:
+            answer = _post_search(client, object_type, _search_body(modified, properties, limit, moment, moment, after))
+            totals.add(answer.get("total", 0))
+            if max(totals) > max_results:
+                return False
+            yield answer["results"]
+            after += len(answer["results"])
+            if not answer.get("paging") or not answer["results"]:
+                break
+        if len(totals) == 1:
+            return True
+    return False
+
+
+def _rest_of_query(client: RESTClient, object_type: str, body: dict, after: int, max_results: int) -> Iterator[Any]:
+    while after < max_results:
+        answer = _post_search(client, object_type, {**body, "after": str(after)})
+        yield answer["results"]
+        if not answer.get("paging") or not answer["results"]:
+            return
+        after += len(answer["results"])
+
+
+def _search_body(modified: str, properties: list[str], limit: int, low: int, high: int | None = None,
+                 after: int = 0) -> dict:
+    filters = [{"propertyName": modified, "operator": "GTE", "value": str(low)}]
+    if high is not None:
+        filters.append({"propertyName": modified, "operator": "LTE", "value": str(high)})
+    body = {
+        "filterGroups": [{"filters": filters}],
+        "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
+        "properties": properties,
+        "limit": limit,
+    }
+    if after:
+        body["after"] = str(after)
+    return body
+
+
+def _post_search(client: RESTClient, object_type: str, body: dict) -> dict:
+    return raise_for_status(client.post(f"/crm/v3/objects/{object_type}/search", json=body)).json()
+
+
+def _newest_ms(records: list[dict], modified: str) -> int | None:
+    """The newest believable modification on a page (records failing it are quarantined)."""
+    believable = latest_believable()
+    moments = [m for r in records if isinstance(r, dict)
+               if (m := parse_timestamp((r.get("properties") or {}).get(modified))) is not None and m <= believable]
+    return _epoch_ms(max(moments)) if moments else None
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
 def _reread(client: RESTClient, name: str, ids: list[str], rows) -> Iterator[Any]:

@@ -1,7 +1,9 @@
 """HubSpot CRM v3 double, seeded from a world's HubSpot accounts.
 
 Objects (companies, contacts, deals): list with limit/after paging, read, archive,
-search (at most 200 per page and, as HubSpot, 10,000 results per query), batch read,
+search (at most 200 per page; as HubSpot documents, a query reaches at most its first
+10,000 results: `paging.next.after` is still handed out past them, and asking for it answers
+400 VALIDATION_ERROR), batch read,
 batch update, batch upsert by a unique property (e.g. customer_id); owners; the properties
 and property-groups API. Errors use HubSpot's shape {status: "error", message,
 correlationId, category}; batch calls answer 200 COMPLETE, or 207 with `errors` when some
@@ -69,9 +71,11 @@ class HubSpotDouble(JsonApp):
     vendor = "hubspot"
 
     def __init__(self, world_dir: Path, token: str, log: RequestLog | None = None,
-                 max_page_size: int = MAX_PAGE, daily_limit: int = DAILY_LIMIT):
+                 max_page_size: int = MAX_PAGE, daily_limit: int = DAILY_LIMIT,
+                 max_search_results: int = MAX_SEARCH_RESULTS):
         super().__init__(token, log)
         self.daily_limit = daily_limit
+        self.max_search_results = max_search_results  # smaller only to test the cap quickly
         world = load_crm_world(world_dir)
         accounts = world.in_crm("hubspot")
         self.properties = seed_properties(sorted({a.industry for a in accounts if a.industry}))
@@ -249,16 +253,16 @@ class HubSpotDouble(JsonApp):
         after = str(body.get("after") or "0")
         if not after.isdigit():
             raise BadRequest(f"after must be a numeric offset, got {after}")
-        after = int(after)
-        if after + limit > MAX_SEARCH_RESULTS:
-            raise BadRequest(f"The search endpoints return at most {MAX_SEARCH_RESULTS} results per query; "
-                             f"after={after} with limit={limit} pages beyond it. Narrow the filters instead.")
+        after, cap = int(after), self.max_search_results
+        if after >= cap:
+            raise BadRequest(f"The search endpoints are limited to {cap} total results for any given query; "
+                             f"after={after} pages beyond them.")
         live = [r for r in self.store[type_].values() if not r["archived"]]
         hits = run_search(self.properties[type_], live, body, BadRequest)
-        page = hits[after:after + limit]
+        page = hits[after:min(after + limit, cap)]
         out = {"total": len(hits), "results": [self._public(type_, r, body.get("properties")) for r in page]}
-        if after + limit < min(len(hits), MAX_SEARCH_RESULTS):
-            out["paging"] = {"next": {"after": str(after + limit)}}
+        if after + len(page) < len(hits) and page:
+            out["paging"] = {"next": {"after": str(after + len(page))}}
         return json_response(out)
 
     def _batch_inputs(self, request) -> tuple[dict, list]:

@@ -261,7 +261,17 @@ def test_identity_bridge_applies_each_rule_in_order(home):
     assert ("zendesk", "9003") not in bridge
     assert {k[1] for k in bridge if k[0] == "product"} == set(fx.TENANT_ACCOUNT)
     assert {k[1]: v[0] for k, v in bridge.items() if k[0] == "product"} == fx.TENANT_ACCOUNT
-    assert not any(v[0] == BAKERY for v in bridge.values())
+    # (the Bakery's own HubSpot record is in the bridge: it belongs to the Bakery by its number)
+    assert not any(v[0] == BAKERY for k, v in bridge.items() if k[0] not in ("salesforce", "hubspot"))
+    # CRM records: by their customer number, or as accounts of their own
+    assert {k: v for k, v in bridge.items() if k[0] in ("salesforce", "hubspot")} == {
+        ("salesforce", fx.SF_ACME): (ACME, "crm_id", 1.0), ("hubspot", fx.HS_ACME): (ACME, "crm_id", 1.0),
+        ("salesforce", fx.SF_INITECH): (INITECH, "crm_id", 1.0),
+        ("salesforce", fx.SF_STARK): (STARK, "crm_id", 1.0),
+        ("hubspot", fx.HS_GLOBEX): (GLOBEX, "crm_id", 1.0),
+        ("hubspot", fx.HS_UMBRELLA): (UMBRELLA, "crm_id", 1.0),
+        ("hubspot", fx.HS_BAKERY): (BAKERY, "crm_id", 1.0),
+    }
 
 
 def test_identity_review_lists_conflicts_unmatched_and_weak_matches(home):

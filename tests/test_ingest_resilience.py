@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -25,6 +26,8 @@ from pipelines.hubspot import hubspot
 from pipelines.http import PagingLoop, rest_client, wait_for_rate_limit
 from pipelines.training import training
 from pipelines.validation import parse_timestamp
+from sandbox.doubles.hubspot_schema import hs_datetime
+from sandbox.doubles.server import Sandbox
 from test_ingest_support import (  # noqa: F401  (fixtures)
     count, distinct_ids, home, params, query, rejects, requests_to, run_source, sandbox, world_rows,
 )
@@ -206,6 +209,11 @@ def test_deleted_freshdesk_tickets_are_marked_deleted(sandbox, home, tiny_world)
 
 # --- HubSpot search: offsets that shift, and the 10,000-result cap -------------------------
 
+def hubspot_companies(**options):
+    """The HubSpot source with its companies only: these tests watch one object type."""
+    return hubspot(**options).with_resources("companies", "_rejected_records")
+
+
 def _rename_every_company(hubspot_double) -> dict[str, str]:
     """Modify every company (each a millisecond after the last); returns id -> new name."""
     names = {}
@@ -225,7 +233,7 @@ def _full_listings(sandbox) -> list[dict]:
 
 
 def test_a_hubspot_record_modified_between_search_pages_shifts_none_out(sandbox, home):
-    run_source(hubspot, home)
+    run_source(hubspot_companies, home)
     double = sandbox.hubspot
     names = _rename_every_company(double)
     first = next(iter(names))  # modified first: the first result of the search
@@ -233,19 +241,19 @@ def test_a_hubspot_record_modified_between_search_pages_shifts_none_out(sandbox,
     sandbox.faults.add("hubspot", "/companies/search", "touch", calls=(1,),
                        action=lambda: double._apply("companies", first, {"name": "Changed again"}))
 
-    run_source(hubspot, home, search_limit=3)
+    run_source(hubspot_companies, home, search_limit=3)
 
     assert _landed_names(home) == names
 
 
 def test_hubspot_search_reads_past_the_result_cap_in_windows(sandbox, home):
-    run_source(hubspot, home)
+    run_source(hubspot_companies, home)
     sandbox.hubspot.max_search_results = 6  # the cap scaled down with the page size (200 of 10,000)
     names = _rename_every_company(sandbox.hubspot)
     assert len(names) > 6
     sandbox.request_log.clear()
 
-    run_source(hubspot, home, search_limit=3, search_max_results=6)
+    run_source(hubspot_companies, home, search_limit=3, search_max_results=6)
 
     assert _landed_names(home) == names
     searches = requests_to(sandbox, "hubspot", "/companies/search")
@@ -270,12 +278,12 @@ BULK_STAMP = "2026-11-15T10:00:00.123Z"
 
 
 def test_more_records_in_one_millisecond_than_search_reaches_fall_back_to_a_full_listing(sandbox, home):
-    run_source(hubspot, home)
+    run_source(hubspot_companies, home)
     sandbox.hubspot.max_search_results = 6
     names = _stamp_every_company(sandbox.hubspot, 14, BULK_STAMP)
     sandbox.request_log.clear()
 
-    run_source(hubspot, home, search_limit=3, search_max_results=6)
+    run_source(hubspot_companies, home, search_limit=3, search_max_results=6)
 
     assert _landed_names(home) == names
     assert {e["status"] for e in requests_to(sandbox, "hubspot", "/search")} == {200}
@@ -283,12 +291,12 @@ def test_more_records_in_one_millisecond_than_search_reaches_fall_back_to_a_full
 
 
 def test_a_millisecond_within_the_cap_is_paged_by_offset_without_a_listing(sandbox, home):
-    run_source(hubspot, home)
+    run_source(hubspot_companies, home)
     sandbox.hubspot.max_search_results = 6
     names = _stamp_every_company(sandbox.hubspot, 5, BULK_STAMP)
     sandbox.request_log.clear()
 
-    run_source(hubspot, home, search_limit=3, search_max_results=6)
+    run_source(hubspot_companies, home, search_limit=3, search_max_results=6)
 
     assert _landed_names(home) == names
     offsets = [e["body"].get("after") for e in requests_to(sandbox, "hubspot", "/companies/search")
@@ -308,3 +316,42 @@ def test_the_double_answers_400_past_the_search_cap_as_hubspot_documents(sandbox
 
     assert beyond.status_code == 400
     assert beyond.json()["category"] == "VALIDATION_ERROR" and beyond.json()["status"] == "error"
+
+
+# --- the same at HubSpot's real limits (10,000 results, 200 per search page) -----------------
+
+@pytest.fixture
+def full_page_sandbox(tiny_world, tmp_path, monkeypatch):
+    """A sandbox serving HubSpot's full page sizes (the shared one serves 5 per page)."""
+    with Sandbox(tiny_world, tmp_path / "sandbox") as running:
+        for key, value in running.env.items():
+            monkeypatch.setenv(key, value)
+        yield running
+
+
+def _add_companies(double, count: int, first_stamp: datetime, step: timedelta) -> None:
+    """`count` new companies modified from `first_stamp` on, `step` apart (zero: all at once)."""
+    with double.lock:
+        for n in range(count):
+            oid = str(90_000_000_000 + n)
+            stamp = hs_datetime(first_stamp + n * step)
+            double.store["companies"][oid] = {
+                "id": oid, "createdAt": stamp, "updatedAt": stamp, "archived": False,
+                "properties": {"name": f"Bulk {n}", "createdate": stamp, "hs_lastmodifieddate": stamp,
+                               "hs_object_id": oid}}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("step", "listings"), [(timedelta(milliseconds=1), 0), (timedelta(0), 101)])
+def test_more_than_10000_modified_companies_at_the_real_limits(full_page_sandbox, home, step, listings):
+    sandbox = full_page_sandbox
+    run_source(hubspot_companies, home)
+    seeded = count(home, "raw_hubspot.companies")
+    _add_companies(sandbox.hubspot, 10_050, datetime(2026, 11, 15, tzinfo=timezone.utc), step)
+    sandbox.request_log.clear()
+
+    run_source(hubspot_companies, home)
+
+    assert count(home, "raw_hubspot.companies") == distinct_ids(home, "raw_hubspot.companies") == seeded + 10_050
+    assert {e["status"] for e in requests_to(sandbox, "hubspot", "/companies/search")} == {200}
+    assert len(_full_listings(sandbox)) == listings  # 10,064 companies at 100 a page when one millisecond holds them

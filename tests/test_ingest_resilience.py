@@ -20,12 +20,13 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from pipelines.credentials import InsecureEndpoint, freshdesk_settings, require_secure_url
-from pipelines.cursors import iso_seconds
+from pipelines.cursors import CLOCK_MARGIN, iso_seconds, listing_started
 from pipelines.freshdesk import freshdesk
 from pipelines.hubspot import hubspot
 from pipelines.http import PagingLoop, rest_client, wait_for_rate_limit
 from pipelines.training import training
 from pipelines.validation import parse_timestamp
+from pipelines.warehouse import warehouse_pipeline
 from sandbox.doubles.hubspot_schema import hs_datetime
 from sandbox.doubles.server import Sandbox
 from test_ingest_support import (  # noqa: F401  (fixtures)
@@ -355,3 +356,28 @@ def test_more_than_10000_modified_companies_at_the_real_limits(full_page_sandbox
     assert count(home, "raw_hubspot.companies") == distinct_ids(home, "raw_hubspot.companies") == seeded + 10_050
     assert {e["status"] for e in requests_to(sandbox, "hubspot", "/companies/search")} == {200}
     assert len(_full_listings(sandbox)) == listings  # 10,064 companies at 100 a page when one millisecond holds them
+
+
+def test_a_stored_cursor_in_the_future_is_dropped_and_the_resource_read_again(sandbox, home, tiny_world):
+    run_source(training, home)
+    pipeline = warehouse_pipeline("training", home)
+    with pipeline.managed_state() as state:  # as a run before this guard could have left it
+        state["sources"]["training"]["resources"]["courses"]["updated_since"] = FUTURE
+    sandbox.request_log.clear()
+
+    run_source(training, home)
+
+    (sent,) = [params(e) for e in requests_to(sandbox, "lms", "/courses")]
+    assert sent["updated_since"] == "1970-01-01T00:00:00Z"
+    assert count(home, "raw_training.courses") == len(world_rows(tiny_world, "courses"))
+    newest = query(home, "select max(updated_at) from raw_training.courses")[0][0]
+    assert pipeline.state["sources"]["training"]["resources"]["courses"]["updated_since"].startswith(
+        newest.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+def test_a_listing_starts_at_the_vendors_clock_or_ours_less_a_margin():
+    with_date = requests.Response()
+    with_date.headers["Date"] = "Sun, 06 Dec 2026 03:30:00 GMT"
+    assert listing_started(with_date) == datetime(2026, 12, 6, 3, 30, tzinfo=timezone.utc)
+    without = listing_started(None)
+    assert abs((datetime.now(timezone.utc) - CLOCK_MARGIN - without).total_seconds()) < 5

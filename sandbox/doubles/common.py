@@ -261,6 +261,7 @@ def _break_response(response: Response, fault: Fault) -> None:
         return
     body = json.loads(response.get_data())
     if break_record(body, fault):
+        fault.applied += 1
         response.set_data(json.dumps(body))
 
 

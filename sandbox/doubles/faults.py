@@ -81,6 +81,7 @@ class Fault:
     # counters, readable by tests
     matched: int = 0
     fired: int = 0
+    applied: int = 0  # malformed: records actually broken (a fired fault finds none on a short page)
     _pattern: re.Pattern = dc_field(init=False, repr=False)
     _rng: random.Random = dc_field(init=False, repr=False)
 

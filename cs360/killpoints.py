@@ -4,7 +4,9 @@
 process SIGKILL itself when it passes `kill_point("<point>")`, exactly as the OOM killer
 would: no exception, no `finally`, no flush. A process that leads its own process group
 (a shell job, a test harness's child) takes the group with it, so a `dbt build` it runs
-dies too. Unset, as in production, a pass costs one environment lookup.
+dies too. Before it dies it appends the point to `$CS360_HOME/kill_points.log` (its
+stderr may be a step's captured log), so a harness can tell its kill from a crash.
+Unset, as in production, a pass costs one environment lookup.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 ENV = "CS360_KILL_AT"
+LOG_NAME = "kill_points.log"
 POINTS = ("product_event_file", "zendesk_export_page", "dlt_load_job", "dbt_build_event",
           "crm_batch_confirmed", "alert_posted")
 
@@ -33,7 +37,12 @@ def kill_point(name: str) -> None:
         _passes[name] = _passes.get(name, 0) + 1
         if _passes[name] < int(nth or 1):
             return
-    print(f"{ENV}: killing the process at {wanted}", file=sys.stderr, flush=True)
+    note = f"{ENV}: killing the process at {wanted}\n"
+    sys.stderr.write(note)
+    sys.stderr.flush()
+    if os.environ.get("CS360_HOME"):
+        with (Path(os.environ["CS360_HOME"]) / LOG_NAME).open("a") as log:
+            log.write(note)
     if os.getpgid(0) == os.getpid():
         os.killpg(os.getpid(), signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)

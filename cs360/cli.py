@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     world.add_argument("--size", default="S", choices=["XS", "S", "M", "L"])
     world.add_argument("--seed", type=int, default=42)
     world.add_argument("--out", type=Path, required=True)
+    world.add_argument("--mechanism", default="health",
+                       choices=["health", "price", "feature_fade", "seasonal", "sponsor"],
+                       help="why customers churn (default: their hidden health; see sandbox/world/mechanisms.py)")
 
     sandbox = commands.add_parser("sandbox", parents=[common], help="serve the vendor API doubles for a world")
     sandbox.add_argument("--world", type=Path, required=True)
@@ -62,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
 def _world(args, home) -> int:
     from sandbox.world.generator import generate_world
 
-    meta = generate_world(args.out, size=args.size, seed=args.seed, progress=print)
-    print(f"world {meta['size']} (seed {meta['seed']}, as of {meta['as_of']}) written to {args.out}")
+    meta = generate_world(args.out, size=args.size, seed=args.seed, progress=print, mechanism=args.mechanism)
+    print(f"world {meta['size']} (seed {meta['seed']}, as of {meta['as_of']}, "
+          f"churn mechanism {meta.get('mechanism', 'health')}) written to {args.out}")
     return 0
 
 

@@ -63,6 +63,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sandbox.world import vocab as V
+from sandbox.world.mechanisms import DEFAULT_MECHANISM, mechanism as churn_mechanism
 from sandbox.world.format import EVENT_COLUMNS, EVENTS_DIR, WORLD_TABLES
 
 
@@ -118,10 +119,15 @@ _DICTIONARY_COLUMNS = ["tenant_id", "user_id", "event_type", "feature"]  # event
 
 
 def generate_world(out: Path, size: str = "S", seed: int = 42, as_of: date | None = None,
-                   progress: Callable[[str], None] | None = None) -> dict:
-    """Write a world of `size` into `out` and return its meta dict."""
+                   progress: Callable[[str], None] | None = None, mechanism: str = DEFAULT_MECHANISM) -> dict:
+    """Write a world of `size` into `out` and return its meta dict.
+
+    `mechanism` names why customers leave (sandbox/world/mechanisms.py); a non-default
+    one is recorded in meta.json under the extra key ``mechanism``.
+    """
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
+    why = churn_mechanism(mechanism, int(seed))  # an unknown name fails before anything is written
     as_of = as_of or DEFAULT_AS_OF
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -132,7 +138,9 @@ def generate_world(out: Path, size: str = "S", seed: int = 42, as_of: date | Non
     say = progress or (lambda line: None)
     meta = {"as_of": as_of.isoformat(), "seed": int(seed), "size": size,
             "generator": f"cs360 {_version()} sandbox.world"}
-    _World(SIZES[size], int(seed), as_of, out, say).build()
+    if why.name != DEFAULT_MECHANISM:
+        meta["mechanism"] = why.name
+    _World(SIZES[size], int(seed), as_of, out, say, why).build()
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
 
@@ -196,6 +204,8 @@ def _within(group: np.ndarray) -> np.ndarray:
 
 def _case_variant(emails: np.ndarray, u: np.ndarray) -> np.ndarray:
     """The same address typed differently: ``Aiko.Tanaka@…`` or all in capitals."""
+    if len(emails) == 0:  # pandas cannot split an empty column into three
+        return np.zeros(0, dtype=object)
     s = pd.Series(emails, dtype=object)
     local, _, domain = s.str.partition("@").T.to_numpy()
     titled = pd.Series(local, dtype=object).str.title().to_numpy() + "@" + domain
@@ -222,8 +232,10 @@ def _objects(values) -> np.ndarray:
 
 
 class _World:
-    def __init__(self, size: Size, seed: int, as_of: date, out: Path, say: Callable[[str], None]):
+    def __init__(self, size: Size, seed: int, as_of: date, out: Path, say: Callable[[str], None],
+                 mechanism=None):
         self.size, self.out, self.say = size, out, say
+        self.mechanism = mechanism or churn_mechanism(DEFAULT_MECHANISM, seed)
         self.rng = np.random.default_rng(seed)
         self.n = size.accounts
         self.n_trial = int(round(MESS["trial_tenants"] * size.accounts))
@@ -247,6 +259,7 @@ class _World:
     def build(self) -> None:
         self._accounts()
         self._health()
+        self.mechanism.prepare(self)
         self._contracts()
         self._contacts()
         self._tenants()
@@ -425,7 +438,7 @@ class _World:
             last30 = (e - self.first_day)[:, None] + np.arange(-30, 0)[None, :]
             cols = np.clip(last30, 0, self.size.days - 1)
             hbar = self.h[acc[:, None], cols].mean(axis=1)
-            p_churn = _sigmoid(-4.0 * hbar)
+            p_churn = self.mechanism.churn_probability(self, acc, s, e, hbar)
             churn = decided & (e > self.first_day) & (rng.random(len(acc)) < p_churn)
             renewed = np.where(decided, np.where(churn, "false", "true"), "").astype(object)
             mrr = np.round(seats[acc] * price[acc], 2)
@@ -444,6 +457,7 @@ class _World:
             upgrade = (want > _PLAN_SEATS[plan[acc], 1]) & (plan[acc] < 2) & (hbar > 1.0)
             new_plan = plan[acc] + upgrade
             price[acc] = np.where(upgrade, _PLAN_PRICE[new_plan] * (1 - self.discount[acc]), price[acc] * 1.03)
+            price[acc] = self.mechanism.renewal_price(self, acc, price[acc])
             plan[acc] = new_plan
             lo, hi = _PLAN_SEATS[new_plan, 0], _PLAN_SEATS[new_plan, 1]
             seats[acc] = np.clip(want, lo, hi).astype(np.int64)
@@ -668,6 +682,7 @@ class _World:
         np.square(q, out=q)  # steeper than health: unhealthy tenants go quiet
         q *= self.u_prop[:, None]
         q *= self.season[None, m0:m1]
+        self.mechanism.scale_usage(self, q, u_row, days)
         u_day = self.u_created // DAY  # a user acts from the day after signing up
         u_until = self.t_until[self.u_tenant]
         q[(days[None, :] <= u_day[:, None]) | (days[None, :] >= u_until[:, None])] = 0
@@ -695,6 +710,7 @@ class _World:
         del gamma, pos, count
         # logins land on the dashboard, exports come from reports, invites from admin
         feat = np.where(etype == 0, 0, np.where(etype == 6, 3, np.where(etype == 7, 9, feat))).astype(np.int8)
+        etype, feat = self.mechanism.event_actions(self, ev_user, occurred, etype, feat)
         month_start = int(days[0]) * DAY
         order = _sort_order(occurred, month_start)  # ids follow the time of the event
         ev = {"user": ev_user[order], "type": etype[order], "feature": feat[order],
@@ -803,6 +819,7 @@ class _World:
                 if self.first_day <= day <= self.last_day:
                     ok = self._alive(c_acc, np.full(len(c_acc), day))
                     parts.append((c_acc[ok], np.full(ok.sum(), day), self.c_email[ok], "relationship"))
+        parts += self.mechanism.extra_invitations(self)
         acc = np.concatenate([p[0] for p in parts])
         day = np.concatenate([p[1] for p in parts])
         email = np.concatenate([p[2] for p in parts]).astype(object)
@@ -819,6 +836,7 @@ class _World:
         responded = sent + rng.exponential(1.5 * DAY, len(acc)).astype(np.int64)
         answers = ((rng.random(len(acc)) < 0.15 + 0.55 * p) & (responded < self.horizon)
                    & (responded < self.end[acc] * DAY))
+        answers = self.mechanism.survey_answers(self, acc, day, email, responded, answers)
         score = np.clip(np.round(rng.normal(0.5 + 10 * p, 1.5)), 0, 10).astype(np.int64)
         kind = np.where(score <= 6, 0, np.where(score <= 8, 1, 2))
         pick = rng.random(len(acc))  # half leave a comment that fits their score

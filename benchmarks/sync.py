@@ -96,6 +96,11 @@ def write_model(home: Home, rows: list[dict]) -> None:
         con.register("rows_frame", frame)
         con.execute("create or replace table marts.crm_account_health as select * from rows_frame")
         con.unregister("rows_frame")
+        # the sync gates' inputs, passing: every tenant matched, one day of bands
+        con.execute("create or replace table marts.identity_bridge as select 'product' as source_system, "
+                    "account_id as source_id, account_id from marts.crm_account_health")
+        con.execute("create or replace table marts.health_scores as select account_id, "
+                    "cast(scored_at as date) as as_of_date, health_band from marts.crm_account_health")
 
 
 def say(line: str) -> None:

@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--target", choices=["salesforce", "hubspot"])
     sync.add_argument("--dry-run", action="store_true", help="print the planned changes, write nothing")
     sync.add_argument("--full-resync", action="store_true", help="send every row, ignoring the diff state")
+    sync.add_argument("--force", action="store_true",
+                      help="write even when a sync gate failed (needs --reason; recorded in reverse_etl.sync_runs)")
+    sync.add_argument("--reason", help="why the failed gates are overridden (with --force)")
 
     commands.add_parser("status", parents=[common], help="last runs, freshness, sync state")
 
@@ -92,8 +95,8 @@ def _run(args, home) -> int:
     except NothingToRun as reason:
         print(reason, file=sys.stderr)
         return 1
-    for step in stage.failed_steps():
-        print(f"failed step: {step}", file=sys.stderr)
+    for step, message in stage.failures().items():
+        print(f"failed step: {step}" + (f": {message}" if message else ""), file=sys.stderr)
     print(f"{stage.job_name}: {'succeeded' if stage.success else 'FAILED'}")
     return 0 if stage.success else 1
 
@@ -107,11 +110,16 @@ def _sync(args, home) -> int:
     from reverse_etl.sync import DESTINATIONS, SyncAborted, sync_destination
     from reverse_etl.writer import RequestFailed
 
+    if args.force != bool(args.reason and args.reason.strip()):
+        print("--force and --reason \"...\" go together: an override of the sync gates must say why",
+              file=sys.stderr)
+        return 2
     targets = [args.target] if args.target else list(DESTINATIONS)
     ok = True
     for target in targets:
         try:
-            run = sync_destination(home, target, dry_run=args.dry_run, full_resync=args.full_resync)
+            run = sync_destination(home, target, dry_run=args.dry_run, full_resync=args.full_resync,
+                                   force_reason=args.reason if args.force else None)
         except SourceNotConfigured as skipped:
             print(skipped)
             ok = ok and not args.target
@@ -120,7 +128,7 @@ def _sync(args, home) -> int:
             print(stopped, file=sys.stderr)
             ok = False
             continue
-        ok = ok and run.failed == 0 and run.status not in ("failed", "aborted")
+        ok = ok and run.failed == 0 and run.status not in ("failed", "aborted") and not run.blocked
     if not args.target:
         try:
             alerts = deliver_alerts(home, dry_run=args.dry_run)

@@ -38,6 +38,16 @@ class StageRun:
     def failed_steps(self) -> list[str]:
         return [event.step_key for event in self.result.all_events if event.is_step_failure]
 
+    def failures(self) -> dict[str, str]:
+        """Failed step → its error's first line (e.g. the sync gate that blocked a sync)."""
+        out = {}
+        for event in self.result.all_events:
+            if event.is_step_failure:
+                error = getattr(event.event_specific_data, "error", None)
+                message = (getattr(error, "message", None) or "").strip()
+                out[event.step_key] = message.splitlines()[0] if message else ""
+        return out
+
 
 def unconfigured_sources() -> dict[str, str]:
     """Source name → the one line explaining why it is skipped."""

@@ -19,11 +19,8 @@ def freshness_window(source: str) -> timedelta:
     return FRESHNESS_WINDOWS["frequent" if source in FREQUENT_SOURCES else "daily"]
 
 
-# Gates in front of the CRM sync (blocking checks on the sync's input).
-MIN_TENANTS_MATCHED_SHARE = 0.80  # below this, the identity bridge is broken, not the customers
-MAX_BAND_SHIFT_PSI = 0.50  # population stability index of bands vs 7 days before
-MIN_VALIDATION_AUC = 0.60  # a score that no longer ranks churners is not sent to CSMs
-MIN_CHURNED_FOR_AUC = 5  # with fewer churned accounts on a date, its AUC is noise
+# The gates in front of the CRM sync, and their thresholds, live in reverse_etl/gates.py:
+# the sync engine judges them itself before any write, whichever path started it.
 
 # Downstream of the raw tables, assets follow their inputs: an hourly helpdesk load
 # refreshes the marts and the alerts without waiting for the daily run.

@@ -34,6 +34,9 @@ alter table reverse_etl.sync_runs add column if not exists parked_skipped intege
 alter table reverse_etl.sync_runs add column if not exists parked integer;
 alter table reverse_etl.sync_runs add column if not exists write_calls integer;
 alter table reverse_etl.sync_runs add column if not exists full_resync boolean;
+alter table reverse_etl.sync_runs add column if not exists gates_failed varchar;
+alter table reverse_etl.sync_runs add column if not exists forced boolean;
+alter table reverse_etl.sync_runs add column if not exists force_reason varchar;
 create table if not exists reverse_etl.sync_records (
     run_id varchar, destination varchar, record_id varchar, account_id varchar,
     outcome varchar, error varchar
@@ -102,8 +105,19 @@ class SyncRun:
     method: str | None = None
     status: str = "running"
     error: str | None = None
+    gates_failed: list[str] = field(default_factory=list)  # the sync gates that failed before this run
+    force_reason: str | None = None  # set when failed gates were overridden (`--force --reason`)
     outcomes: list[RecordOutcome] = field(default_factory=list)
     finished_at: dt.datetime | None = None
+
+    @property
+    def forced(self) -> bool:
+        return bool(self.gates_failed) and self.force_reason is not None
+
+    @property
+    def blocked(self) -> bool:
+        """A failed gate stops (or, in a dry run, would stop) this run."""
+        return bool(self.gates_failed) and self.force_reason is None
 
     @property
     def sent(self) -> int:
@@ -161,11 +175,12 @@ def record_run(con: duckdb.DuckDBPyConnection, run: SyncRun) -> None:
         """insert into reverse_etl.sync_runs
            (run_id, destination, started_at, finished_at, planned, sent, succeeded, failed, api_calls,
             duration_seconds, dry_run, status, error, method, model_rows, unchanged, parked_skipped, parked,
-            write_calls, full_resync)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            write_calls, full_resync, gates_failed, forced, force_reason)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [run.run_id, run.destination, run.started_at, finished, run.planned, run.sent, run.succeeded,
          run.failed, run.api_calls, duration, run.dry_run, run.status, run.error, run.method, run.model_rows,
-         run.unchanged, run.parked_skipped, run.parked, run.write_calls, run.full_resync],
+         run.unchanged, run.parked_skipped, run.parked, run.write_calls, run.full_resync,
+         ", ".join(run.gates_failed) or None, run.forced, run.force_reason if run.forced else None],
     )
 
 

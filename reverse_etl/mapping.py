@@ -22,7 +22,12 @@ BULK_CAPABLE = ("salesforce",)  # Bulk API 2.0 ingest jobs
 
 
 class MappingError(ValueError):
-    """The YAML itself is malformed (a missing key, a wrong type)."""
+    """The YAML itself is malformed (not YAML, a missing key, a wrong type); `problems`
+    lists every one found."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -75,39 +80,96 @@ def _field_map(column: str, spec) -> FieldMap:
     raise MappingError(f"field {column!r}: expected a field name or {{field: Name, optional: true}}, got {spec!r}")
 
 
-def parse_mappings(raw: dict) -> Mappings:
+def _integer(value, what: str, problems: list[str]) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        problems.append(f"{what}: expected a whole number, got {value!r}")
+        return None
     try:
-        destinations = {}
-        for name, spec in raw["destinations"].items():
-            threshold = spec.get("bulk_threshold")
-            destinations[name] = Destination(
-                name=name,
-                object=spec["object"],
-                match_key=spec["match_key"],
-                batch_size=int(spec["batch_size"]),
-                field_maps=tuple(_field_map(column, target) for column, target in (spec["fields"] or {}).items()),
-                bulk_threshold=int(threshold) if threshold is not None else None,
-                property_group=spec.get("property_group"),
-                properties=dict(spec.get("properties") or {}),
-            )
-        retry = raw.get("retry") or {}
-        return Mappings(
-            model=raw["model"],
-            destinations=destinations,
-            model_key=raw.get("model_key", "account_id"),
-            retry=RetrySettings(
-                permanent_attempts=int(retry.get("permanent_attempts", 3)),
-                record_rounds=int(retry.get("record_rounds", 3)),
-            ),
-        )
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        if isinstance(exc, MappingError):
-            raise
-        raise MappingError(f"malformed mappings: {exc!r}") from None
+        return int(value)
+    except ValueError:
+        problems.append(f"{what}: expected a whole number, got {value!r}")
+        return None
+
+
+def _destination(name: str, spec, problems: list[str]) -> Destination | None:
+    if not isinstance(spec, dict):
+        problems.append(f"{name}: expected a mapping of settings, got {spec!r}")
+        return None
+    found = len(problems)
+    for key in ("object", "match_key", "batch_size", "fields"):
+        if key not in spec:
+            problems.append(f"{name}: `{key}` is missing")
+    for key in ("object", "match_key"):
+        if key in spec and not isinstance(spec[key], str):
+            problems.append(f"{name}: `{key}` must be a name, got {spec[key]!r}")
+    batch_size = _integer(spec["batch_size"], f"{name}: batch_size", problems) if "batch_size" in spec else None
+    threshold = spec.get("bulk_threshold")
+    if threshold is not None:
+        threshold = _integer(threshold, f"{name}: bulk_threshold", problems)
+    fields = spec.get("fields")
+    field_maps = []
+    if "fields" in spec and not isinstance(fields, dict):
+        problems.append(f"{name}: `fields` must map model columns to {name} fields, got {fields!r}")
+    for column, target in (fields if isinstance(fields, dict) else {}).items():
+        try:
+            field_maps.append(_field_map(column, target))
+        except MappingError as bad:
+            problems.extend(f"{name}: {p}" for p in bad.problems)
+    properties = spec.get("properties") or {}
+    if not isinstance(properties, dict):
+        problems.append(f"{name}: `properties` must map property names to definitions, got {properties!r}")
+    group = spec.get("property_group")
+    if group is not None and not (isinstance(group, dict) and isinstance(group.get("name"), str)):
+        problems.append(f"{name}: `property_group` must be {{name: ..., label: ...}}, got {group!r}")
+    if len(problems) > found:
+        return None
+    return Destination(name=name, object=spec["object"], match_key=spec["match_key"], batch_size=batch_size,
+                       field_maps=tuple(field_maps), bulk_threshold=threshold, property_group=group,
+                       properties=dict(properties))
+
+
+def parse_mappings(raw) -> Mappings:
+    """Typed mappings, or `MappingError` listing every problem of the YAML."""
+    if not isinstance(raw, dict):
+        raise MappingError(f"the mappings must be a YAML mapping with `model` and `destinations`, got {raw!r:.80}")
+    problems: list[str] = []
+    if not isinstance(raw.get("model"), str):
+        problems.append(f"`model` must name the model table, got {raw.get('model')!r}")
+    if not isinstance(raw.get("model_key", "account_id"), str):
+        problems.append(f"`model_key` must name a column, got {raw.get('model_key')!r}")
+    specs = raw.get("destinations")
+    if not isinstance(specs, dict) or not specs:
+        problems.append(f"`destinations` must map each CRM to its settings, got {specs!r:.80}")
+        specs = {}
+    destinations = {name: _destination(name, spec, problems) for name, spec in specs.items()}
+    retry = raw.get("retry") or {}
+    if not isinstance(retry, dict):
+        problems.append(f"`retry` must be a mapping, got {retry!r}")
+        retry = {}
+    attempts = _integer(retry.get("permanent_attempts", 3), "retry.permanent_attempts", problems)
+    rounds = _integer(retry.get("record_rounds", 3), "retry.record_rounds", problems)
+    if problems:
+        raise MappingError(problems)
+    return Mappings(model=raw["model"], destinations=destinations, model_key=raw.get("model_key", "account_id"),
+                    retry=RetrySettings(permanent_attempts=attempts, record_rounds=rounds))
 
 
 def load_mappings(path: Path = DEFAULT_MAPPINGS) -> Mappings:
-    return parse_mappings(yaml.safe_load(Path(path).read_text()))
+    """Read and parse the file; every problem (unreadable, not YAML, malformed) is a
+    `MappingError` naming the file."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise MappingError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
+        raise MappingError(f"{path.name}: not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from None
+    try:
+        return parse_mappings(raw)
+    except MappingError as bad:
+        raise MappingError([f"{path.name}: {p}" for p in bad.problems]) from None
 
 
 # --- checks that need no destination --------------------------------------------------

@@ -2,6 +2,10 @@
 
 One run for one destination:
 
+0. **gates** — the sync gates (`gates.py`) judge the warehouse first: a failed gate stops
+   the run before any call to the vendor (`GateFailed`, naming the gate), unless it is
+   overridden with a reason (`force_reason`, `cs360 sync --force --reason`), which is
+   logged and recorded in `sync_runs`.
 1. **check** — the mapping alone (batch limits, duplicate targets), the model (mapped
    columns exist; the model key is never null or duplicated; the match key is never blank
    or duplicated), the ingestion pipelines (no written field is read back into the
@@ -18,8 +22,8 @@ One run for one destination:
    Records failing transiently are sent again in a later round of the same run.
 4. **audit** — one `sync_runs` row, whatever happened.
 
-A dry run does steps 1–2 read-only and prints the plan: no write call, no state change,
-no row anywhere.
+A dry run does steps 0–2 read-only and prints the plan and the gates that would block:
+no write call, no state change, no row anywhere.
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ from cs360.killpoints import kill_point
 from cs360.settings import Home
 from pipelines.credentials import SourceNotConfigured, hubspot_settings, salesforce_settings
 from reverse_etl.audit import RecordOutcome, SyncRun, ensure_schema, now_utc, record_run
+from reverse_etl.gates import GateResult, evaluate_gates, failed_gates
 from reverse_etl.mapping import (
-    Destination, Mappings, config_problems, load_mappings, model_problems, score_input_problems,
+    Destination, MappingError, Mappings, config_problems, load_mappings, model_problems, score_input_problems,
 )
 from reverse_etl.retry import RateLimitExhausted, RetriesExhausted, RetryPolicy
 from reverse_etl.state import Change, RecordState, StateWriter, fingerprint, load_state
@@ -59,6 +64,16 @@ class InvalidMapping(SyncAborted):
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{destination}: the sync was stopped before any write, "
                          f"{len(problems)} problem(s):\n{lines}")
+
+
+class GateFailed(SyncAborted):
+    """A sync gate failed: nothing is sent to the CRM."""
+
+    def __init__(self, destination: str, failed: list[GateResult]):
+        self.gates = [g.name for g in failed]
+        reasons = "; ".join(f"{g.name}: {g.reason}" for g in failed)
+        super().__init__(f"{destination}: blocked by the sync gate {', '.join(self.gates)} ({reasons}); nothing "
+                         "was written. Fix the cause, or override with `cs360 sync --force --reason \"...\"`.")
 
 
 # --- reading the model --------------------------------------------------------------------
@@ -225,28 +240,58 @@ def sync_destination(
     policy: RetryPolicy | None = None,
     writer: Writer | None = None,
     after_batch: AfterBatch | None = None,
+    force_reason: str | None = None,
 ) -> SyncRun:
     """Sync one destination; see the module docstring. `after_batch` is called after each
-    batch's outcomes are committed (a seam for progress reporting and for tests)."""
-    mappings = mappings or load_mappings()
+    batch's outcomes are committed (a seam for progress reporting and for tests).
+    `force_reason` overrides failed sync gates; it must say why."""
+    if force_reason is not None and not force_reason.strip():
+        raise SyncAborted(f"{name}: overriding the sync gates needs a reason (--reason \"...\")")
+    if mappings is None:
+        try:  # read now, not at import: a broken file fails this sync, not the code location
+            mappings = load_mappings()
+        except MappingError as broken:
+            raise InvalidMapping(name, broken.problems) from None
     if name not in mappings.destinations:
         raise SyncAborted(f"{name}: not a destination in the mappings ({', '.join(mappings.destinations)})")
     destination = mappings.destinations[name]
     if dry_run and not home.warehouse.exists():
         raise SyncAborted(f"{name}: no warehouse yet at {home.warehouse}: run ingest and transform first")
-    run = SyncRun(uuid.uuid4().hex, name, now_utc(), dry_run=dry_run, full_resync=full_resync)
+    run = SyncRun(uuid.uuid4().hex, name, now_utc(), dry_run=dry_run, full_resync=full_resync,
+                  force_reason=force_reason.strip() if force_reason else None)
     with duckdb.connect(str(home.warehouse), read_only=dry_run) as con:
         try:
+            _check_gates(con, run, log)
             _run(con, run, mappings, destination, log, policy, writer, after_batch)
         except BaseException as exc:
             if run.status == "running":
-                run.finish("aborted" if isinstance(exc, SyncAborted) else "failed", _short(exc))
+                status = "blocked" if isinstance(exc, GateFailed) else "aborted" if isinstance(exc, SyncAborted) \
+                    else "failed"
+                run.finish(status, _short(exc))
             if not dry_run:
                 record_run(con, run)
             raise
         if not dry_run:
             record_run(con, run)
     return run
+
+
+def _check_gates(con, run: SyncRun, log) -> None:
+    """Judge the sync gates: raise `GateFailed` unless they pass or are overridden with a
+    reason; a dry run only says which gate would block."""
+    failed = failed_gates(evaluate_gates(con))
+    run.gates_failed = [g.name for g in failed]
+    if not failed:
+        return
+    reasons = "; ".join(f"{g.name}: {g.reason}" for g in failed)
+    if run.force_reason is not None:
+        log(f"{run.destination}: OVERRIDE of the failed sync gate {', '.join(run.gates_failed)} ({reasons}); "
+            f"forced with the reason: {run.force_reason}")
+    elif run.dry_run:
+        log(f"{run.destination}: the sync gate {', '.join(run.gates_failed)} would block this sync ({reasons}); "
+            "the plan below would not be sent")
+    else:
+        raise GateFailed(run.destination, failed)
 
 
 def _short(exc: BaseException) -> str:

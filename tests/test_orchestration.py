@@ -19,9 +19,9 @@ from dagster import (
 
 from cs360.runner import run_stage
 from cs360.settings import POSTGRES_STORAGE_ENV, resolve_home
-from orchestration import automation
 from orchestration.definitions import build_definitions
 from orchestration.sensors import run_failure_to_webhook
+from reverse_etl import gates
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def _crm_scores(sandbox) -> list:
 
 
 def test_a_failing_gate_stops_the_crm_sync(module_home, module_sandbox, defs, monkeypatch):
-    monkeypatch.setattr(automation, "MIN_TENANTS_MATCHED_SHARE", 1.01)  # no world can pass this
+    monkeypatch.setattr(gates, "MIN_TENANTS_MATCHED_SHARE", 1.01)  # no world can pass this
     stage = run_stage(module_home, "all", defs=defs, log=lambda line: None, log_level="ERROR")
     assert not stage.success
     assert set(stage.failed_steps()) == {"marts__crm_account_health_tenants_matched"}

@@ -1,4 +1,9 @@
-"""The reverse-ETL asset of one CRM: the account health fields written to its records."""
+"""The reverse-ETL asset of one CRM: the account health fields written to its records.
+
+The mappings are read when the sync runs, not when Dagster loads the definitions: a broken
+`reverse_etl/mappings.yaml` fails the sync step with every problem listed, while the rest
+of the code location (ingestion, dbt, schedules) keeps loading and running.
+"""
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, asset
 
@@ -6,25 +11,27 @@ from cs360.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
 from orchestration.translator import OWNER
 from pipelines.credentials import SourceNotConfigured
-from reverse_etl.mapping import load_mappings
 from reverse_etl.sync import SyncAborted, sync_destination
 
 SYNC_INPUT = AssetKey(["marts", "crm_account_health"])
+# One key per destination, fixed so that the graph does not depend on the YAML's content.
+SYNC_ASSET_KEYS = {
+    "salesforce": AssetKey(["reverse_etl", "salesforce_account"]),
+    "hubspot": AssetKey(["reverse_etl", "hubspot_companies"]),
+}
 
 
 def crm_sync_asset(destination: str, home: Home) -> AssetsDefinition:
-    mapping = load_mappings().destinations[destination]
-
     @asset(
-        key=AssetKey(["reverse_etl", f"{destination}_{mapping.object.lower()}"]),
+        key=SYNC_ASSET_KEYS[destination],
         deps=[SYNC_INPUT],
         group_name="activate",
         owners=[OWNER],
         kinds={destination, "python"},
         description=(
-            f"Health fields written to {destination} {mapping.object} records (only changed rows, "
-            f"in the vendor's batch size; outcomes in reverse_etl.sync_runs / sync_records): "
-            + ", ".join(mapping.targets)
+            f"Health fields written to {destination} records, as mapped in reverse_etl/mappings.yaml (only "
+            "changed rows, in the vendor's batch size; outcomes in reverse_etl.sync_runs / sync_records). "
+            "Runs only when the sync gates pass (reverse_etl/gates.py)."
         ),
         pool=DUCKDB_WRITER_POOL,  # the sync records its outcomes in the warehouse
     )
@@ -33,7 +40,7 @@ def crm_sync_asset(destination: str, home: Home) -> AssetsDefinition:
             run = sync_destination(home, destination, log=context.log.info)
         except SourceNotConfigured as skipped:
             raise Failure(description=str(skipped), allow_retries=False) from None
-        except SyncAborted as aborted:  # an invalid mapping or unsafe keys: nothing was written
+        except SyncAborted as aborted:  # a failed gate, an invalid mapping or unsafe keys: nothing was written
             raise Failure(description=str(aborted), allow_retries=False) from None
         metadata = {
             "records_planned": run.planned,

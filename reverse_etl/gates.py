@@ -1,0 +1,130 @@
+"""The sync gates: is the warehouse's score fit to be written to the CRMs?
+
+One function, `evaluate_gates`, judges the warehouse; every path that writes to a CRM asks
+it first (the sync engine itself, so `cs360 sync`, `cs360 run sync` and the Dagster sync
+assets alike), and the Dagster blocking checks on `marts/crm_account_health` report the
+same results. A gate whose input is missing fails: an unjudged score is not sent.
+
+| gate | fails when |
+|---|---|
+| `tenants_matched` | fewer than `MIN_TENANTS_MATCHED_SHARE` of product tenants resolve to an account |
+| `band_mix_stable` | the red/yellow/green mix moved more than `MAX_BAND_SHIFT_PSI` in 7 days |
+| `score_predicts_churn` | the latest 90-day churn AUC (with enough churned accounts) is below `MIN_VALIDATION_AUC` |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+MIN_TENANTS_MATCHED_SHARE = 0.80  # below this, the identity bridge is broken, not the customers
+MAX_BAND_SHIFT_PSI = 0.50  # population stability index of bands vs 7 days before
+MIN_VALIDATION_AUC = 0.60  # a score that no longer ranks churners is not sent to CSMs
+MIN_CHURNED_FOR_AUC = 5  # with fewer churned accounts on a date, its AUC is noise
+
+GATES = ("tenants_matched", "band_mix_stable", "score_predicts_churn")
+
+
+@dataclass(frozen=True)
+class GateResult:
+    name: str
+    passed: bool
+    reason: str                      # one line, for logs, errors and sync_runs
+    metadata: dict = field(default_factory=dict)
+
+
+def _relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+    ).fetchone()[0] > 0
+
+
+def tenants_matched(con: duckdb.DuckDBPyConnection) -> GateResult:
+    name = "tenants_matched"
+    if not _relation_exists(con, "marts", "identity_bridge"):
+        return GateResult(name, False, "marts.identity_bridge does not exist, so tenant matching cannot be judged")
+    matched, total = con.execute(
+        "select count(account_id), count(*) from marts.identity_bridge where source_system = 'product'"
+    ).fetchone()
+    share = matched / total if total else 0.0
+    passed = share >= MIN_TENANTS_MATCHED_SHARE
+    reason = (f"{matched} of {total} product tenants ({share:.0%}) resolve to an account; "
+              f"at least {MIN_TENANTS_MATCHED_SHARE:.0%} needed")
+    return GateResult(name, passed, reason, {"tenants": total, "matched": matched, "share": round(share, 4)})
+
+
+def band_mix_stable(con: duckdb.DuckDBPyConnection) -> GateResult:
+    name = "band_mix_stable"
+    if not _relation_exists(con, "marts", "health_scores"):
+        return GateResult(name, False, "marts.health_scores does not exist, so the band mix cannot be judged")
+    psi = con.execute(BAND_PSI_SQL).fetchone()[0]
+    if psi is None:
+        return GateResult(name, True, "no band mix 7 days earlier to compare with yet", {"psi": "no history yet"})
+    passed = psi <= MAX_BAND_SHIFT_PSI
+    return GateResult(name, passed, f"the band mix moved by PSI {psi:.3f} in 7 days; at most {MAX_BAND_SHIFT_PSI} "
+                      "allowed", {"psi": round(psi, 4)})
+
+
+def score_predicts_churn(con: duckdb.DuckDBPyConnection) -> GateResult:
+    name = "score_predicts_churn"
+    if not _relation_exists(con, "marts", "score_validation"):
+        return GateResult(name, True, "no validation table yet", {"auc": "no validation table yet"})
+    row = con.execute(
+        "select auc, evaluated_on, n_accounts, n_churned from marts.score_validation "
+        "where model = 'health_score' and horizon_days = 90 and auc is not null and n_churned >= ? "
+        "order by evaluated_on desc limit 1", [MIN_CHURNED_FOR_AUC]
+    ).fetchone()
+    if row is None:  # too few churners for an AUC that means anything: nothing to judge yet
+        note = f"no evaluation date with {MIN_CHURNED_FOR_AUC}+ churned accounts yet"
+        return GateResult(name, True, note, {"auc": note})
+    auc, evaluated_on, n_accounts, n_churned = row
+    passed = auc >= MIN_VALIDATION_AUC
+    return GateResult(name, passed, f"the 90-day churn AUC on {evaluated_on} is {float(auc):.3f}; at least "
+                      f"{MIN_VALIDATION_AUC} needed", {"auc": round(float(auc), 4), "evaluated_on": str(evaluated_on),
+                                                       "accounts": int(n_accounts), "churned": int(n_churned)})
+
+
+GATE_FUNCTIONS = {"tenants_matched": tenants_matched, "band_mix_stable": band_mix_stable,
+                  "score_predicts_churn": score_predicts_churn}
+
+
+def evaluate_gates(con: duckdb.DuckDBPyConnection) -> list[GateResult]:
+    """Every gate, judged on the warehouse behind `con` (read only)."""
+    return [GATE_FUNCTIONS[name](con) for name in GATES]
+
+
+def failed_gates(results: list[GateResult]) -> list[GateResult]:
+    return [r for r in results if not r.passed]
+
+
+def describe_failures(results: list[GateResult]) -> str:
+    return "; ".join(f"{r.name}: {r.reason}" for r in failed_gates(results))
+
+
+# Band shares on the latest day vs 7 days earlier; PSI = Σ (p - q) · ln(p / q), smoothed.
+BAND_PSI_SQL = """
+with days as (
+    select max(as_of_date) as today from marts.health_scores
+),
+shares as (
+    select
+        s.as_of_date = d.today as is_today,
+        s.health_band,
+        count(*) / sum(count(*)) over (partition by s.as_of_date) as share
+    from marts.health_scores s, days d
+    where s.as_of_date in (d.today, d.today - interval 7 day)
+    group by s.as_of_date, d.today, s.health_band
+),
+paired as (
+    select
+        coalesce(t.health_band, p.health_band) as band,
+        coalesce(t.share, 0) + 0.001 as now_share,
+        coalesce(p.share, 0) + 0.001 as before_share
+    from (select * from shares where is_today) t
+    full join (select * from shares where not is_today) p using (health_band)
+)
+select case when count(*) filter (where before_share > 0.001) = 0 then null
+            else sum((now_share - before_share) * ln(now_share / before_share)) end
+from paired
+"""

@@ -5,15 +5,18 @@ Validation reads the object's properties: a mapped property must exist and be wr
 or be defined in `mappings.yaml` so that it can be created (in the mapping's property
 group, itself created when missing) — creation happens only after every check passed.
 
-Batch update answers 200 (all written) or 207 with `errors[]` naming the failed ids in
-`context.ids`; a record counts as written only when it is among the response's
-`results`. A 400 (e.g. an invalid property value) rejects the whole batch without saying
+Batch update answers 200 (all written) or 207 with `errors[]`; an error is blamed only on
+the ids it names (`context.ids`, its `id`, or an input id quoted in its message). A
+record counts as written only when it is among the response's `results`; one that is
+neither written nor named stays unconfirmed (a transient outcome: sent again, never
+parked), since an error that names no id says nothing about which record failed. A 400 (e.g. an invalid property value) rejects the whole batch without saying
 which input was at fault, so the engine splits the batch to find it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import urllib3
 from hubspot import HubSpot
@@ -189,27 +192,45 @@ class HubSpotWriter:
             if _is_api_exception(exc):
                 raise self._fail(exc, "batch update") from None
             raise
-        written = {str(r.id) for r in (getattr(response, "results", None) or [])}
-        failed: dict[str, RecordResult] = {}
-        unattributed: list[tuple[str, str]] = []
-        for error in getattr(response, "errors", None) or []:
-            category = str(getattr(error, "category", None) or "ERROR")
-            message = str(getattr(error, "message", None) or "")
-            ids = (getattr(error, "context", None) or {}).get("ids") or []
-            if not ids:
-                unattributed.append((category, message))
-            for rid in ids:
-                failed[str(rid)] = RecordResult(str(rid), False, category, message,
-                                                transient=category in TRANSIENT_CATEGORIES)
-        results = []
-        for c in changes:
-            if c.record_id in failed:
-                results.append(failed[c.record_id])
-            elif c.record_id in written:
-                results.append(RecordResult(c.record_id, True))
-            else:
-                category, message = unattributed[0] if unattributed else (
-                    "NO_RESULT", "HubSpot returned no result for this record")
-                results.append(RecordResult(c.record_id, False, category, message,
-                                            transient=category in TRANSIENT_CATEGORIES or category == "NO_RESULT"))
-        return results
+        return batch_results(changes, response)
+
+
+def _named_ids(error, sent: set[str]) -> set[str]:
+    """The sent ids this error names: `context.ids`, its own `id`, or quoted in its message."""
+    context = getattr(error, "context", None) or {}
+    named = {str(i) for i in (context.get("ids") or [])}
+    if getattr(error, "id", None):
+        named.add(str(error.id))
+    message = str(getattr(error, "message", None) or "")
+    named |= {token for token in re.findall(r"[0-9A-Za-z_-]+", message) if token in sent}
+    return named & sent
+
+
+def batch_results(changes: list[Change], response) -> list[RecordResult]:
+    """One result per change from a batch update's 200/207 answer."""
+    sent = {c.record_id for c in changes}
+    written = {str(r.id) for r in (getattr(response, "results", None) or [])}
+    failed: dict[str, RecordResult] = {}
+    unattributed: list[str] = []
+    for error in getattr(response, "errors", None) or []:
+        category = str(getattr(error, "category", None) or "ERROR")
+        message = str(getattr(error, "message", None) or "")
+        named = _named_ids(error, sent)
+        if not named:
+            unattributed.append(f"{category}: {message}")
+        for rid in named:
+            failed[rid] = RecordResult(rid, False, category, message, transient=category in TRANSIENT_CATEGORIES)
+    results = []
+    for c in changes:
+        if c.record_id in failed:
+            results.append(failed[c.record_id])
+        elif c.record_id in written:
+            results.append(RecordResult(c.record_id, True))
+        elif unattributed:
+            results.append(RecordResult(c.record_id, False, "UNCONFIRMED",
+                                        "HubSpot reported errors naming no record (" + "; ".join(unattributed)
+                                        + "); this record is not confirmed and is sent again", transient=True))
+        else:
+            results.append(RecordResult(c.record_id, False, "NO_RESULT", "HubSpot returned no result for this record",
+                                        transient=True))
+    return results

@@ -2,8 +2,9 @@
 rate headers, on a clock that tests can shorten.
 
 A request is retried on 429, 5xx and connection errors, waiting what the vendor asks
-(`Retry-After` in seconds or as an HTTP date, HubSpot's interval header) or else an
-exponential backoff with jitter. A wait longer than `max_delay`, or more than
+(`Retry-After` as delta-seconds or an HTTP-date, RFC 9110 §10.2.3; HubSpot's interval
+header) or else an exponential backoff with jitter, capped at `max_delay` after the jitter.
+A `Retry-After` that is neither form is ignored, as if absent. A wait longer than `max_delay`, or more than
 `max_attempts` tries, gives up on the request: its records stay unconfirmed and the next
 run sends them again. A daily limit (HubSpot `policyName: DAILY`, Salesforce
 `REQUEST_LIMIT_EXCEEDED`) is not waited out at all: it ends the run.
@@ -11,8 +12,10 @@ run sends them again. A daily limit (HubSpot `policyName: DAILY`, Salesforce
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,8 +49,8 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Delay before retry number `attempt` (1-based) when the vendor named none."""
-        delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return delay * (1 + random.random() * self.jitter)
+        delay = self.base_delay * 2 ** (attempt - 1) * (1 + random.random() * self.jitter)
+        return min(self.max_delay, delay)  # capped after the jitter: a backoff never gives up a request
 
     def wait(self, seconds: float) -> None:
         self.waits.append(seconds)
@@ -77,25 +80,43 @@ def fast_policy(**overrides) -> RetryPolicy:
     return RetryPolicy(sleep=lambda seconds: None, **overrides)
 
 
+DELTA_SECONDS = re.compile(r"[0-9]+")
+
+
+def parse_retry_after(value, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a `Retry-After` value: delta-seconds (`1*DIGIT`) or an
+    HTTP-date (IMF-fixdate, or the obsolete RFC 850 and asctime forms, all GMT); anything
+    else is None, so the caller falls back to its own backoff."""
+    text = str(value).strip()
+    if DELTA_SECONDS.fullmatch(text):
+        return float(int(text))
+    if not text or text.isdigit():
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:  # asctime carries no zone: HTTP-dates are always GMT
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, moment.timestamp() - now())
+
+
 def retry_after_seconds(headers, now: Callable[[], float] = time.time) -> float | None:
-    """`Retry-After` (seconds or HTTP date) or HubSpot's interval header, in seconds."""
+    """`Retry-After` or HubSpot's interval header, in seconds; None when neither is usable."""
     if not headers:
         return None
     lookup = {str(k).lower(): v for k, v in dict(headers).items()}
     value = lookup.get("retry-after")
     if value is not None:
-        value = str(value).strip()
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - now())
+        seconds = parse_retry_after(value, now)
+        if seconds is not None:
+            return seconds
     interval = lookup.get("x-hubspot-ratelimit-interval-milliseconds")
     remaining = lookup.get("x-hubspot-ratelimit-remaining")
     if interval is not None and remaining is not None and str(remaining).strip() == "0":
         try:
-            return float(interval) / 1000.0
+            seconds = float(interval) / 1000.0
         except ValueError:
             return None
+        return seconds if 0 <= seconds < float("inf") else None
     return None

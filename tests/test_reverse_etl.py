@@ -49,10 +49,11 @@ def home(tmp_path) -> Home:
 def crm_ids(sandbox) -> dict[str, dict[str, str]]:
     """account_id → {'salesforce': Id, 'hubspot': id} from what the doubles hold."""
     ids: dict[str, dict[str, str]] = {}
-    for record in sandbox.salesforce.records("Account", include_deleted=False):
-        ids.setdefault(record["AccountNumber"], {})["salesforce"] = record["Id"]
+    for record in sandbox.salesforce.records("Account", include_deleted=False):  # no number: an account of its own
+        ids.setdefault(record["AccountNumber"] or f"salesforce:{record['Id']}", {})["salesforce"] = record["Id"]
     for company in sandbox.hubspot.objects("companies"):
-        ids.setdefault(company["properties"]["customer_id"], {})["hubspot"] = company["id"]
+        number = company["properties"].get("customer_id")
+        ids.setdefault(number or f"hubspot:{company['id']}", {})["hubspot"] = company["id"]
     return ids
 
 
@@ -88,6 +89,15 @@ def write_model(home: Home, rows: list[dict]) -> None:
                     + ", ".join(f"{c} {types.get(c, 'varchar')}" for c in columns) + ")")
         con.executemany(f"insert into marts.crm_account_health values ({', '.join('?' for _ in columns)})",
                         [[r[c] for c in columns] for r in rows])
+        write_passing_gate_inputs(con)
+
+
+def write_passing_gate_inputs(con) -> None:
+    """What the sync gates read, healthy: every product tenant matched, one day of bands."""
+    con.execute("create or replace table marts.identity_bridge as select 'product' as source_system, "
+                "'tenant-' || account_id as source_id, account_id from marts.crm_account_health")
+    con.execute("create or replace table marts.health_scores as select account_id, "
+                "cast(scored_at as date) as as_of_date, health_band from marts.crm_account_health")
 
 
 def mappings_with(**per_destination) -> object:
@@ -325,7 +335,8 @@ def test_dry_run_prints_the_plan_and_writes_nothing(sandbox, home):
     rows = model_rows(sandbox)
     write_model(home, rows)
     sync_destination(home, "salesforce", policy=fast_policy(), log=quiet)
-    rows = model_rows(sandbox, version=2, changed={rows[0]["account_id"], rows[1]["account_id"]})
+    in_salesforce = [r["account_id"] for r in rows if r["salesforce_account_id"]][:2]
+    rows = model_rows(sandbox, version=2, changed=set(in_salesforce))
     write_model(home, rows)
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         before = con.execute("select * from reverse_etl.sync_state order by all").fetchall()
@@ -336,9 +347,9 @@ def test_dry_run_prints_the_plan_and_writes_nothing(sandbox, home):
     for name in ("salesforce", "hubspot"):
         sync_destination(home, name, dry_run=True, policy=fast_policy(), log=lines.append)
     text = "\n".join(lines)
-    changed_sf = sum(1 for r in rows[:2] if r["salesforce_account_id"])
+    changed_sf = len(in_salesforce)
     assert f"salesforce: would send {changed_sf} of" in text
-    assert "→" in text  # the sample shows old → new values
+    assert "→" in text, text  # the sample shows old → new values
     assert "hubspot: would send" in text and "would create: group:cs360" in text
     assert non_reads(sandbox, "salesforce") == [] and non_reads(sandbox, "hubspot") == []
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
@@ -499,8 +510,9 @@ def test_many_changes_go_through_one_bulk_api_job(sandbox, home):
     assert state_rows(home, "salesforce")[gone][3] == "ENTITY_IS_DELETED"
     uploaded = next(e["body"] for e in log if e["method"] == "PUT")
     header = uploaded.splitlines()[0].split(",")
-    assert header[0] == "Id" and set(header[1:]) == set(mappings.destinations["salesforce"].targets) - {
-        "CS_Churn_Risk__c"}  # only mapped fields, the optional absent column left out
+    absent = {f.target for f in mappings.destinations["salesforce"].field_maps if f.optional}
+    assert header[0] == "Id" and set(header[1:]) == set(mappings.destinations["salesforce"].targets) - absent
+    # only mapped fields, the optional absent columns left out
     assert_salesforce_holds(sandbox, rows, skip={gone})
 
     # nulls are written as #N/A (an empty cell would leave the old value): a trend set to null sticks
@@ -621,3 +633,49 @@ def test_a_request_that_times_out_is_sent_again(sandbox, home):
     time.sleep(1.5)  # the timed-out request is still processed by the double, with the same values
     assert len(writes(sandbox, "hubspot")) == 2
     assert_hubspot_holds(sandbox, rows)
+
+
+def test_a_malformed_retry_after_is_ignored_and_the_backoff_used(sandbox, home):
+    rows = model_rows(sandbox)
+    write_model(home, rows)
+    sandbox.faults.add("hubspot", r"/batch/update$", "rate_limit", calls=(1,), retry_after="soon")
+    sandbox.faults.add("hubspot", r"/batch/update$", "rate_limit", calls=(2,),
+                       retry_after="Wed, 99 Foo 2015 07:28:00 GMT")
+    policy = fast_policy(jitter=0)
+    run = sync_destination(home, "hubspot", policy=policy, log=quiet)
+    assert policy.waits == [10.0, 10.0]  # as if no Retry-After: HubSpot's own interval header (10 s window)
+    assert [e["status"] for e in writes(sandbox, "hubspot")] == [429, 429, 200]
+    assert run.failed == 0
+    assert_hubspot_holds(sandbox, rows)
+
+
+def test_a_hubspot_error_is_blamed_only_on_the_ids_it_names(sandbox, home):
+    rows = model_rows(sandbox)
+    write_model(home, rows)
+    sandbox.faults.add("hubspot", r"/batch/update$", "record_failure", calls=(1,), records=(1,),
+                       attribution="none", code="VALIDATION_ERROR")
+    sandbox.faults.add("hubspot", r"/batch/update$", "record_failure", calls=(1,), records=(3,),
+                       attribution="message", code="INVALID_OPTION")
+    run = sync_destination(home, "hubspot", policy=fast_policy(), log=quiet)
+    batches = [[i["id"] for i in e["body"]["inputs"]] for e in writes(sandbox, "hubspot")]
+    unnamed, named = batches[0][1], batches[0][3]
+    assert batches[1:] == [[unnamed]]  # round two resends only the record no error named
+    states = state_rows(home, "hubspot")
+    assert states[named][1:] == ("retrying", 1, "INVALID_OPTION")
+    assert {rid for rid, state in states.items() if state[1] == "synced"} == set(batches[0]) - {named}
+    assert (run.succeeded, run.failed) == (len(batches[0]) - 1, 1)
+    assert_hubspot_holds(sandbox, rows, skip={named})
+
+
+def test_a_record_that_no_hubspot_error_names_stays_unconfirmed_and_is_never_parked(sandbox, home):
+    rows = model_rows(sandbox)
+    write_model(home, rows)
+    sandbox.faults.add("hubspot", r"/batch/update$", "record_failure", records=(0,), attribution="none")
+    mappings = dataclasses.replace(mappings_with(), retry=dataclasses.replace(load_mappings().retry, record_rounds=1))
+    bound = mappings.retry.permanent_attempts
+    for _ in range(bound + 1):
+        sync_destination(home, "hubspot", mappings, policy=fast_policy(), log=quiet)
+    batches = [[i["id"] for i in e["body"]["inputs"]] for e in writes(sandbox, "hubspot")]
+    first = batches[0][0]
+    assert batches[1:] == [[first]] * bound  # sent again on every run
+    assert state_rows(home, "hubspot")[first][1:] == ("retrying", 0, "UNCONFIRMED")  # no permanent attempt counted

@@ -54,6 +54,43 @@ def test_retry_after_seconds_reads_every_vendor_form():
     assert retry_after_seconds({}) is None
 
 
+@pytest.mark.parametrize("value, seconds", [
+    ("120", 120.0), (" 0 ", 0.0),
+    ("Sun, 06 Nov 1994 08:49:47 GMT", 10.0),     # IMF-fixdate
+    ("Sunday, 06-Nov-94 08:49:47 GMT", 10.0),    # obsolete RFC 850 form
+    ("Sun Nov  6 08:49:47 1994", 10.0),          # obsolete asctime form, GMT by definition
+    ("Sun, 06 Nov 1994 08:49:00 GMT", 0.0),      # already past
+    ("soon", None), ("", None), ("-5", None), ("1.5", None), ("inf", None), ("nan", None), ("1e3", None),
+    ("Wed, 99 Foo 2015 07:28:00 GMT", None), ("12 34", None),
+])
+def test_retry_after_accepts_only_rfc_9110_forms(value, seconds):
+    now = dt.datetime(1994, 11, 6, 8, 49, 37, tzinfo=dt.timezone.utc).timestamp()
+    assert retry_after_seconds({"Retry-After": value}, now=lambda: now) == seconds
+
+
+def test_a_malformed_retry_after_falls_back_to_hubspots_interval_header():
+    assert retry_after_seconds({"Retry-After": "soon", "X-HubSpot-RateLimit-Interval-Milliseconds": "2500",
+                                "X-HubSpot-RateLimit-Remaining": "0"}) == 2.5
+    assert retry_after_seconds({"X-HubSpot-RateLimit-Interval-Milliseconds": "nan",
+                                "X-HubSpot-RateLimit-Remaining": "0"}) is None
+
+
+def test_jitter_never_takes_a_backoff_past_the_cap():
+    policy = RetryPolicy(sleep=lambda seconds: None, max_attempts=8, base_delay=1.0, max_delay=4.0, jitter=0.5)
+    assert max(policy.backoff(n) for n in range(1, 10) for _ in range(50)) <= 4.0
+    assert min(policy.backoff(n) for n in range(3, 10) for _ in range(50)) == 4.0  # at the cap: exactly the cap
+    calls = []
+
+    def flaky():  # seven transient failures: backoffs reach the cap and must not give up
+        calls.append(1)
+        if len(calls) < 8:
+            raise TransientError("503")
+        return "ok"
+
+    assert policy.run(flaky) == "ok"
+    assert policy.waits[2:] == [4.0] * 5
+
+
 def test_retry_policy_honours_the_vendors_wait_and_is_bounded():
     waits = []
     policy = RetryPolicy(sleep=waits.append, max_attempts=3, base_delay=0.5, max_delay=30, jitter=0)

@@ -23,7 +23,9 @@ Kinds, and what each double makes of them:
   malformed       one record of a list response loses `field` (value omitted) or gets
                   `value`; `index` picks the record, `insert=True` adds the broken copy instead
   record_failure  per-record write failures at batch positions `records` (Salesforce
-                  SaveResult / Bulk failed rows, HubSpot 207 errors); `code` and `message`
+                  SaveResult / Bulk failed rows, HubSpot 207 errors); `code` and `message`;
+                  HubSpot names the failed id by `attribution`: "ids" (context.ids),
+                  "message" (only quoted in the message) or "none" (an error naming no id)
   lock            Salesforce UNABLE_TO_LOCK_ROW on the records (whole request for a single
                   record), HubSpot 423 Locked
   touch           answer normally, then call `action()`: a record changes after page N was
@@ -77,6 +79,7 @@ class Fault:
     records: tuple[int, ...] = (0,)
     code: str | None = None
     message: str | None = None
+    attribution: str = "ids"
     action: Callable[[], Any] | None = None
     # counters, readable by tests
     matched: int = 0

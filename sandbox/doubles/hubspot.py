@@ -306,9 +306,13 @@ class HubSpotDouble(JsonApp):
 
     @staticmethod
     def _injected_error(fault, given: str) -> dict:
-        return {"status": "error", "category": fault.code or "VALIDATION_ERROR",
-                "message": fault.message or f"The write to {given} was rejected",
-                "context": {"ids": [given]}, "links": {}, "errors": []}
+        """A 207 error; HubSpot's `context` is a free map of string lists and does not
+        always carry `ids` (`attribution` picks how, or whether, the id is named)."""
+        message = fault.message or (f"The write to {given} was rejected" if fault.attribution != "none"
+                                    else "Some inputs could not be processed")
+        context = {"ids": [given]} if fault.attribution == "ids" else {}
+        return {"status": "error", "category": fault.code or "VALIDATION_ERROR", "message": message,
+                "context": context, "links": {}, "errors": []}
 
     def batch_read(self, request, object_type):
         type_ = self._type(object_type)

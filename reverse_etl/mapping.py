@@ -154,10 +154,10 @@ def parse_mappings(raw) -> Mappings:
                     retry=RetrySettings(permanent_attempts=attempts, record_rounds=rounds))
 
 
-def load_mappings(path: Path = DEFAULT_MAPPINGS) -> Mappings:
-    """Read and parse the file; every problem (unreadable, not YAML, malformed) is a
-    `MappingError` naming the file."""
-    path = Path(path)
+def load_mappings(path: Path | None = None) -> Mappings:
+    """Read and parse the file (`DEFAULT_MAPPINGS` unless named); every problem
+    (unreadable, not YAML, malformed) is a `MappingError` naming the file."""
+    path = Path(path or DEFAULT_MAPPINGS)
     try:
         raw = yaml.safe_load(path.read_text())
     except OSError as exc:

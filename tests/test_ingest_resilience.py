@@ -247,6 +247,23 @@ def test_a_hubspot_record_modified_between_search_pages_shifts_none_out(sandbox,
     assert _landed_names(home) == names
 
 
+def test_a_company_changed_behind_the_first_listing_is_searched_next_run(sandbox, home):
+    double = sandbox.hubspot
+    ids = [c["id"] for c in double.objects("companies")]  # the listing's id order, 5 a page
+    behind, ahead = ids[0], ids[-1]
+    for call, company, name in ((1, behind, "Changed behind"), (2, ahead, "Changed ahead")):
+        sandbox.faults.add("hubspot", r"/crm/v3/objects/companies$", "touch", method="GET", calls=(call,),
+                           action=lambda company=company, name=name: double._apply("companies", company,
+                                                                                   {"name": name}))
+    run_source(hubspot_companies, home)
+    assert _landed_names(home)[ahead] == "Changed ahead"
+    sandbox.faults.clear()
+
+    run_source(hubspot_companies, home)
+
+    assert _landed_names(home)[behind] == "Changed behind"
+
+
 def test_hubspot_search_reads_past_the_result_cap_in_windows(sandbox, home):
     run_source(hubspot_companies, home)
     sandbox.hubspot.max_search_results = 6  # the cap scaled down with the page size (200 of 10,000)

@@ -25,13 +25,17 @@ state per object type:
 - search never returns archived records, so each run also lists `archived=true` and
   marks those rows `archived = true` instead of keeping them alive.
 
+The cursor is held at the start of the run less `SEARCH_LAG`: a listing in id order (the
+first run, the archived records) may pass a record changed meanwhile, and HubSpot says a
+change may take a few moments to become searchable. The next run asks from there again.
+
 Owners have no change filter and are few: listed in full every run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import dlt
@@ -54,6 +58,7 @@ SEARCH_MAX_RESULTS = 10_000  # search answers at most this many results per quer
 REREAD_LIMIT = 100  # changed deals read again one by one for their association; above, list all
 MAX_REQUESTS = 100_000  # a guard for the keyset search
 SAME_MILLISECOND_PASSES = 3  # offset passes over one millisecond before listing everything instead
+SEARCH_LAG = timedelta(minutes=5)  # a change younger than this may not be searchable yet
 FULL_LISTING = object()  # yielded by `_search` when only a full listing can read every change
 
 # resource name -> (object type, properties, last-modified property, (associated type, column))
@@ -128,6 +133,7 @@ def _crm_objects(name: str, settings: HubSpotSettings | None, search: tuple[int,
     client = _client(settings or hubspot_settings())
     spec = _spec(name)
     cursor = UpdatedSince(modified)
+    cursor.hold_at(datetime.now(timezone.utc) - SEARCH_LAG)
 
     def rows(records: list[dict]) -> Iterator[Any]:
         for item in spec.split(records, lambda r: flatten(r, properties, association)):

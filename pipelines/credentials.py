@@ -2,7 +2,8 @@
 
 A source whose variables are absent raises `SourceNotConfigured` with one line naming the
 variables to set; a base URL that would carry credentials in clear text (`http://` off the
-loopback interface) raises `InsecureEndpoint`, which fails the source instead of skipping it. Secret fields are excluded from `repr` so they never reach a log.
+loopback interface) raises `InsecureEndpoint`, which fails the source instead of skipping
+it. Secret fields are excluded from `repr` so they never reach a log.
 """
 
 from __future__ import annotations

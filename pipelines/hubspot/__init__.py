@@ -215,8 +215,9 @@ def _same_millisecond(client: RESTClient, object_type: str, properties: list[str
     it holds more records than a query reaches, or never stays still."""
     for _ in range(SAME_MILLISECOND_PASSES):
         after, totals = 0, set()
-        while True:
-            answer = _post_search(client, object_type, _search_body(modified, properties, limit, moment, moment, after))
+        while after < max_results:
+            body = _search_body(modified, properties, min(limit, max_results - after), moment, moment, after)
+            answer = _post_search(client, object_type, body)
             totals.add(answer.get("total", 0))
             if max(totals) > max_results:
                 return False
@@ -231,7 +232,8 @@ def _same_millisecond(client: RESTClient, object_type: str, properties: list[str
 
 def _rest_of_query(client: RESTClient, object_type: str, body: dict, after: int, max_results: int) -> Iterator[Any]:
     while after < max_results:
-        answer = _post_search(client, object_type, {**body, "after": str(after)})
+        answer = _post_search(client, object_type, {**body, "after": str(after),
+                                                    "limit": min(body["limit"], max_results - after)})
         yield answer["results"]
         if not answer.get("paging") or not answer["results"]:
             return

@@ -254,12 +254,12 @@ class HubSpotDouble(JsonApp):
         if not after.isdigit():
             raise BadRequest(f"after must be a numeric offset, got {after}")
         after, cap = int(after), self.max_search_results
-        if after >= cap:
+        if after + limit > cap:  # a page that reaches past the cap is refused, not cut short
             raise BadRequest(f"The search endpoints are limited to {cap} total results for any given query; "
-                             f"after={after} pages beyond them.")
+                             f"after={after} with limit={limit} pages beyond them.")
         live = [r for r in self.store[type_].values() if not r["archived"]]
         hits = run_search(self.properties[type_], live, body, BadRequest)
-        page = hits[after:min(after + limit, cap)]
+        page = hits[after:after + limit]
         out = {"total": len(hits), "results": [self._public(type_, r, body.get("properties")) for r in page]}
         if after + len(page) < len(hits) and page:
             out["paging"] = {"next": {"after": str(after + len(page))}}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
 
 from cs360.settings import Home
-from orchestration.automation import STAGE_JOBS
+from orchestration.automation import STAGE_JOBS, ensure_writer_pool_limit
 from pipelines.credentials import (
     SourceNotConfigured, freshdesk_settings, hubspot_settings, product_settings, salesforce_settings, survey_settings,
     training_settings, zendesk_settings,
@@ -70,6 +70,9 @@ def run_stage(
     """Runs the stage's job in this process; `log_level` sets Dagster's console logger."""
     from orchestration.definitions import build_definitions
 
+    instance = DagsterInstance.get()
+    if ensure_writer_pool_limit(instance):  # DAGSTER_HOME is not the home's: give it the limit
+        log(f"Dagster instance {instance.root_directory}: writer pool limited to one step at a time")
     defs = defs or build_definitions(home)
     job = defs.resolve_job_def(STAGE_JOBS[stage].name)
     skipped = unconfigured_sources()
@@ -78,7 +81,6 @@ def run_stage(
     selection = [key for key in job.asset_layer.executable_asset_keys if not _belongs_to(key, skipped)]
     if not selection:  # an empty selection would mean "everything" to Dagster
         raise NothingToRun(f"{job.name}: every system it needs is unconfigured, nothing to run")
-    instance = DagsterInstance.get()
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,

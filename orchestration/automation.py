@@ -4,11 +4,29 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dagster import AssetKey, AssetSelection, AutomationCondition, ScheduleDefinition, define_asset_job
+from dagster import (
+    AssetKey, AssetSelection, AutomationCondition, DagsterInstance, ScheduleDefinition, define_asset_job,
+)
 
 # DuckDB allows one writer process at a time: every step that writes the warehouse claims
-# this pool, whose limit is 1 (set in the instance's dagster.yaml by cs360).
+# this pool, whose limit is 1 (set in the instance's dagster.yaml by cs360, and on the
+# instance that runs by `ensure_writer_pool_limit`, whatever DAGSTER_HOME points at).
 DUCKDB_WRITER_POOL = "duckdb_writer"
+WRITER_POOL_LIMIT = 1
+
+
+def ensure_writer_pool_limit(instance: DagsterInstance) -> bool:
+    """Give `instance` the writer pool's limit unless it already has it: an instance in
+    another DAGSTER_HOME has no cs360 dagster.yaml, and without a limit a pool admits any
+    number of steps. Stored in the instance (as `dagster instance concurrency set` does),
+    so every later run on it keeps the limit. True when it had to be set."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return False
+    if storage.get_concurrency_info(DUCKDB_WRITER_POOL).limit == WRITER_POOL_LIMIT:
+        return False
+    storage.set_concurrency_slots(DUCKDB_WRITER_POOL, WRITER_POOL_LIMIT)
+    return True
 
 # Sources CSMs need within the hour (NPS detractors, urgent tickets); the rest is daily.
 FREQUENT_SOURCES = ("zendesk", "freshdesk", "surveys")

@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("status", parents=[common], help="last runs, freshness, sync state")
 
+    serve = commands.add_parser("serve", parents=[common], help="the customer pages, renewal board and portfolio")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="bind address (default loopback; any other needs CS360_WEB_TOKEN)")
+    serve.add_argument("--port", type=int, default=8360)
+
     scorecard = commands.add_parser("scorecard", parents=[common], help="the learned health scorecard")
     scorecard_commands = scorecard.add_subparsers(dest="scorecard_command", required=True)
     propose = scorecard_commands.add_parser(
@@ -145,6 +150,18 @@ def _status(args, home) -> int:
     return 0
 
 
+def _serve(args, home) -> int:
+    from webapp.access import AccessNotConfigured
+    from webapp.server import serve
+
+    try:
+        serve(home, host=args.host, port=args.port)
+    except AccessNotConfigured as refused:
+        print(refused, file=sys.stderr)
+        return 2
+    return 0
+
+
 def _scorecard(args, home) -> int:
     import duckdb
 
@@ -169,7 +186,7 @@ def _scorecard(args, home) -> int:
 
 
 COMMANDS = {"world": _world, "sandbox": _sandbox, "demo": _demo, "run": _run, "sync": _sync, "status": _status,
-            "scorecard": _scorecard}
+            "scorecard": _scorecard, "serve": _serve}
 
 
 if __name__ == "__main__":

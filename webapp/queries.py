@@ -1,0 +1,185 @@
+"""What each page reads from the published marts: one small query per block of a page.
+
+Every query filters or aggregates in DuckDB; the published tables are sorted by
+`account_id`, so one account's rows come from a few row groups whatever the world's size.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import duckdb
+
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9:._-]{0,99}")  # C-001234, salesforce:001…, hubspot:123…
+RENEWAL_WINDOWS = (30, 60, 90, 180)
+RENEWAL_COLUMNS = {  # sortable column → its SQL
+    "name": "name", "owner_csm": "owner_csm", "renewal_date": "renewal_date", "days_to_renewal": "days_to_renewal",
+    "mrr": "mrr", "seats": "seats", "active_users_30d": "active_users_30d", "utilization_30d": "utilization_30d",
+    "health_score": "health_score", "health_band": "health_band", "score_change_30d": "score_change_30d",
+    "churn_risk": "churn_risk", "renewal_risk": "renewal_risk",
+}
+RISK_ORDER = "case renewal_risk when 'high' then 0 when 'medium' then 1 when 'unknown' then 2 else 3 end"
+
+
+def rows(cur: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[dict]:
+    result = cur.execute(sql, params or [])
+    names = [column[0] for column in result.description]
+    return [dict(zip(names, values)) for values in result.fetchall()]
+
+
+def one(cur, sql: str, params: list | None = None) -> dict | None:
+    found = rows(cur, sql, params)
+    return found[0] if found else None
+
+
+def refresh(cur) -> dict | None:
+    return one(cur, "select refreshed_at, data_as_of, run_id from publication.refresh")
+
+
+def is_account_id(value: str) -> bool:
+    return ACCOUNT_ID.fullmatch(value) is not None
+
+
+def customer_page(cur, account_id: str) -> dict | None:
+    """Everything the customer page shows, or None for an unknown account."""
+    account = one(cur, "select * from marts.customer_360 where account_id = ?", [account_id])
+    if account is None:
+        return None
+    current = one(cur, "select * from marts.health_score_current where account_id = ?", [account_id])
+    as_of = current["as_of_date"] if current else None
+    churn = one(cur, """select churn_probability_90d, model_version, top_drivers, null_reason
+                        from marts.churn_predictions where account_id = ? and as_of_date = ?""", [account_id, as_of])
+    return {
+        "account": account,
+        "current": current,
+        "components": _components(current),
+        "churn": churn,
+        "tickets": rows(cur, """
+            select help_desk, source_ticket_id, subject, priority, status, created_at, first_response_minutes,
+                   resolution_minutes, sla_breached, csat, solved_at
+            from marts.support_tickets
+            where account_id = ? and (solved_at is null or created_on > ? - interval 90 day)
+            order by solved_at is null desc, created_at desc, ticket_key""", [account_id, _data_day(cur)]),
+        "nps": rows(cur, """
+            select responded_on, survey, score, nps_category, comment, email
+            from marts.nps_responses where account_id = ? order by responded_at desc, response_id limit 50""",
+                    [account_id]),
+        "training": rows(cur, """
+            select course_title, course_kind, email, registered_at, attended_at, completed_at
+            from intermediate.int_training__enrollments where account_id = ?
+            order by coalesce(completed_at, attended_at, registered_at) desc, enrollment_id""", [account_id]),
+        "alerts": rows(cur, """
+            select kind, triggered_on, details, is_open from marts.alerts where account_id = ?
+            order by created_at desc, alert_id""", [account_id]),
+        "identity": rows(cur, """
+            select source_system, source_id, source_name, source_email, match_rule, confidence
+            from marts.identity_bridge where account_id = ? and source_system <> 'product_user'
+            order by source_system, match_rule, source_id""", [account_id]),
+        "identity_users": rows(cur, """
+            select match_rule, count(*) as n from marts.identity_bridge
+            where account_id = ? and source_system = 'product_user' group by match_rule order by n desc, match_rule""",
+                               [account_id]),
+        "datasets": _chart_data(cur, account_id, current["scorecard_version"] if current else None),
+    }
+
+
+def _data_day(cur) -> date | None:
+    found = refresh(cur)
+    return found["data_as_of"] if found else None
+
+
+def _components(current: dict | None) -> list[dict]:
+    if current is None:
+        return []
+    names = [key.removesuffix("_contribution") for key in current if key.endswith("_contribution")]
+    return [{"component": name, "score": current[f"{name}_score"], "contribution": current[f"{name}_contribution"]}
+            for name in names]
+
+
+def _chart_data(cur, account_id: str, scorecard_version: str | None) -> dict[str, list[dict]]:
+    history = rows(cur, """
+        select strftime(as_of_date, '%Y-%m-%d') as as_of_date, health_score, health_band, lifecycle_stage,
+               active_users_30d, seats, logins_30d,
+               round(active_users_30d / nullif(seats, 0), 4) as utilization
+        from marts.health_scores where account_id = ? order by as_of_date""", [account_id])
+    # Runs of consecutive days in one lifecycle stage, each ending where the next starts.
+    stages = rows(cur, """
+        with days as (
+            select as_of_date, lifecycle_stage,
+                   row_number() over (order by as_of_date)
+                   - row_number() over (partition by lifecycle_stage order by as_of_date) as run
+            from marts.health_scores where account_id = ?
+        ), runs as (
+            select lifecycle_stage, min(as_of_date) as start_date, max(as_of_date) as last_date
+            from days group by lifecycle_stage, run
+        )
+        select lifecycle_stage, strftime(start_date, '%Y-%m-%d') as start_date,
+               strftime(coalesce(lead(start_date) over (order by start_date), last_date), '%Y-%m-%d') as end_date
+        from runs order by start_date""", [account_id])
+    # Band thresholds of the scorecard, per stage run. A learned version (`v1-fit-2026-10-01`)
+    # keeps the thresholds of the seed version it was learned from (`v1`).
+    thresholds = rows(cur, """
+        with seed as (
+            select * from seeds.health_band_thresholds
+            where scorecard_version = $version or starts_with($version, scorecard_version || '-')
+            qualify length(scorecard_version) = max(length(scorecard_version)) over ()
+        ), stages as (
+            select unnest($stages::struct(lifecycle_stage varchar, start_date varchar, end_date varchar)[], recursive := true)
+        )
+        select stages.lifecycle_stage, stages.start_date, stages.end_date, seed.band, seed.min_score
+        from stages join seed on seed.lifecycle_stage = stages.lifecycle_stage and seed.min_score > 0
+        order by stages.start_date, seed.min_score""", {"version": scorecard_version, "stages": stages}) if stages else []
+    return {"history": history, "stages": stages, "thresholds": thresholds}
+
+
+def renewals(cur, *, within: int, risk: str | None, band: str | None, sort: str, descending: bool) -> list[dict]:
+    order = RENEWAL_COLUMNS.get(sort, "renewal_date")
+    filters, params = ["days_to_renewal <= ?"], [within]
+    if risk:
+        filters.append("renewal_risk = ?")
+        params.append(risk)
+    if band:
+        filters.append("health_band = ?")
+        params.append(band)
+    return rows(cur, f"""
+        select account_id, name, owner_csm, renewal_date, days_to_renewal, mrr, seats, active_users_30d,
+               utilization_30d, health_score, health_band, score_change_30d, churn_risk, renewal_risk
+        from marts.renewals where {' and '.join(filters)}
+        order by {order} {'desc' if descending else 'asc'} nulls last, {RISK_ORDER}, account_id""", params)
+
+
+def portfolio(cur) -> dict:
+    return {
+        "bands": rows(cur, """
+            select lifecycle_stage,
+                   count(*) filter (where health_band = 'red') as red,
+                   count(*) filter (where health_band = 'yellow') as yellow,
+                   count(*) filter (where health_band = 'green') as green,
+                   count(*) as accounts, sum(mrr) as mrr
+            from marts.health_score_current group by lifecycle_stage
+            order by case lifecycle_stage when 'onboarding' then 0 when 'adoption' then 1
+                      when 'renewal' then 2 else 3 end"""),
+        "drops": rows(cur, """
+            select s.account_id, c.name, c.owner_csm, s.health_score, s.health_band, s.score_change_30d, s.mrr
+            from marts.health_score_current as s join marts.customer_360 as c using (account_id)
+            where s.score_change_30d < 0 order by s.score_change_30d, s.account_id limit 15"""),
+        "alerts": rows(cur, """
+            select a.account_id, c.name, a.kind, a.triggered_on, a.details
+            from marts.alerts as a left join marts.customer_360 as c using (account_id)
+            where a.is_open order by a.created_at desc, a.alert_id limit 50"""),
+        "open_alerts": one(cur, "select count(*) as n from marts.alerts where is_open")["n"],
+        "validation": rows(cur, """
+            select model, model_version, horizon_days, n_pairs, n_churned, auc, renewal_cohort_auc, top_decile_lift,
+                   brier, ece, alert_lift, last_evaluated_on
+            from marts.model_validation order by model not like 'alert:%' desc, model, model_version"""),
+    }
+
+
+def as_text(value) -> str:
+    """Cell text for the CSV download."""
+    if value is None:
+        return ""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)

@@ -4,7 +4,11 @@
   `allOrNone: false`, at most 200 records a request; one SaveResult per record, in order);
 - more: one Bulk API 2.0 ingest job (create, upload the CSV, `UploadComplete`, poll, then
   read `successfulResults` and `failedResults`; the results' order is not the upload's,
-  so records are matched on `sf__Id`).
+  so records are matched on `sf__Id`). Creating a job, uploading its data and closing it
+  are not idempotent, so they are never simply sent again: after an ambiguous failure (a
+  timeout, a dropped connection, a 5xx) the writer looks at the jobs first (Get All Jobs,
+  Get Job Info), aborts a job it created without knowing, and closes a job only if it is
+  still `Open`.
 
 Requests go through the simple-salesforce client's own authenticated session (so both the
 access-token and the username/password logins work) with the retry policy of
@@ -21,7 +25,9 @@ import requests
 from simple_salesforce import Salesforce
 
 from reverse_etl.mapping import Destination
-from reverse_etl.retry import RateLimitExhausted, RetryPolicy, TransientError, retry_after_seconds
+from reverse_etl.retry import (
+    RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError, retry_after_seconds,
+)
 from reverse_etl.state import Change
 from reverse_etl.values import bulk_csv_value
 from reverse_etl.writer import BatchRejected, RecordResult, RequestFailed, SchemaCheck
@@ -87,9 +93,10 @@ class SalesforceWriter:
 
     def request(self, method: str, path: str, *, json_body=None, data: str | None = None,
                 content_type: str = "application/json", accept: str = "application/json",
-                write: bool = False) -> requests.Response:
-        """One REST call relative to the versioned base URL, retried when transient.
-        Returns the response for any status below 500 except 429; the caller reads it."""
+                write: bool = False, idempotent: bool = True) -> requests.Response:
+        """One REST call relative to the versioned base URL, retried when transient (only
+        when `idempotent`: otherwise the `TransientError` goes to the caller, who must find
+        out what happened). Returns the response for any status below 500 except 429."""
         url = self.sf.base_url + path
 
         def attempt() -> requests.Response:
@@ -116,6 +123,8 @@ class SalesforceWriter:
                     raise RateLimitExhausted(f"salesforce: {code}: {message}")
             return response
 
+        if not idempotent:
+            return attempt()
         return self.policy.run(attempt, f"salesforce {method} {path.split('?')[0]}")
 
     def _fail(self, response: requests.Response, what: str) -> RequestFailed:
@@ -191,21 +200,19 @@ class SalesforceWriter:
         for c in changes:
             writer.writerow([c.record_id, *(bulk_csv_value(c.values.get(col)) for col in columns)])
 
-        created = self.request("POST", "jobs/ingest/", write=True, json_body={
-            "object": destination.object, "operation": "update", "contentType": "CSV",
-            "lineEnding": "LF", "columnDelimiter": "COMMA"})
-        if created.status_code >= 300:
-            raise self._fail(created, "Bulk API 2.0 create job")
-        job_id = created.json()["id"]
-        uploaded = self.request("PUT", f"jobs/ingest/{job_id}/batches/", data=buffer.getvalue(),
-                                content_type="text/csv", write=True)
+        job_id = self._create_job(destination)
+        try:
+            uploaded = self.request("PUT", f"jobs/ingest/{job_id}/batches/", data=buffer.getvalue(),
+                                    content_type="text/csv", write=True, idempotent=False)
+        except TransientError as ambiguous:  # a job takes one upload: start afresh in a later round
+            self._abort(job_id)
+            return self._unconfirmed(changes, f"Bulk API 2.0 upload to job {job_id} failed ({ambiguous}); "
+                                              "the job was aborted")
         if uploaded.status_code >= 300:
             self._abort(job_id)
             raise self._fail(uploaded, "Bulk API 2.0 upload")
-        closed = self.request("PATCH", f"jobs/ingest/{job_id}/", json_body={"state": "UploadComplete"}, write=True)
-        if closed.status_code >= 300:
-            self._abort(job_id)
-            raise self._fail(closed, "Bulk API 2.0 upload complete")
+        if not self._close_job(job_id):
+            return self._unconfirmed(changes, f"Bulk API 2.0 job {job_id} could not be closed; it was aborted")
 
         job = self._wait(job_id)
         state = job.get("state")
@@ -228,6 +235,77 @@ class SalesforceWriter:
             else:
                 results.append(RecordResult(c.record_id, found.ok, found.code, found.message, found.transient))
         return results
+
+    @staticmethod
+    def _unconfirmed(changes: list[Change], why: str) -> list[RecordResult]:
+        return [RecordResult(c.record_id, False, "NO_RESULT", why, transient=True) for c in changes]
+
+    def _open_jobs(self, destination: Destination) -> set[str]:
+        """Ids of the open update jobs on the object (Get All Jobs, every page)."""
+        found, path = set(), "jobs/ingest/?jobType=V2Ingest"
+        while path:
+            response = self.request("GET", path)
+            if response.status_code >= 300:
+                raise self._fail(response, "Bulk API 2.0 list jobs")
+            page = response.json()
+            found |= {j["id"] for j in page.get("records") or [] if j.get("state") == "Open"
+                      and j.get("object") == destination.object and j.get("operation") == "update"}
+            next_url = page.get("nextRecordsUrl")  # e.g. /services/data/v62.0/jobs/ingest?queryLocator=...
+            more = next_url and not page.get("done", True) and "/jobs/ingest" in next_url
+            path = "jobs/ingest" + next_url.split("/jobs/ingest", 1)[1] if more else None
+        return found
+
+    def _create_job(self, destination: Destination) -> str:
+        """Create the ingest job. Creation is not idempotent: after an ambiguous failure,
+        the jobs that appeared meanwhile are orphans of this writer and are aborted before
+        another is created."""
+        before = self._open_jobs(destination)
+        for attempt in range(1, self.policy.max_attempts + 1):
+            try:
+                created = self.request("POST", "jobs/ingest/", write=True, idempotent=False, json_body={
+                    "object": destination.object, "operation": "update", "contentType": "CSV",
+                    "lineEnding": "LF", "columnDelimiter": "COMMA"})
+            except TransientError as ambiguous:
+                if attempt == self.policy.max_attempts:
+                    raise RetriesExhausted(f"salesforce: Bulk API 2.0 create job: gave up after {attempt} tries: "
+                                           f"{ambiguous}") from None
+                wait = ambiguous.retry_after if ambiguous.retry_after is not None else self.policy.backoff(attempt)
+                self.policy.wait(min(wait, self.policy.max_delay))
+                for orphan in sorted(self._open_jobs(destination) - before):
+                    self._abort(orphan)
+                continue
+            if created.status_code >= 300:
+                raise self._fail(created, "Bulk API 2.0 create job")
+            return created.json()["id"]
+        raise AssertionError("unreachable")
+
+    def _close_job(self, job_id: str) -> bool:
+        """`UploadComplete`, sent again only while the job is still `Open`; False (and the
+        job aborted) when it cannot be closed."""
+        for attempt in range(1, self.policy.max_attempts + 1):
+            try:
+                closed = self.request("PATCH", f"jobs/ingest/{job_id}/", json_body={"state": "UploadComplete"},
+                                      write=True, idempotent=False)
+            except TransientError as ambiguous:
+                wait = ambiguous.retry_after if ambiguous.retry_after is not None else self.policy.backoff(attempt)
+                self.policy.wait(min(wait, self.policy.max_delay))
+                state = self._job_state(job_id)
+                if state in ("UploadComplete", "InProgress", *BULK_DONE):
+                    return state != "Aborted"  # the close went through before the answer was lost
+                continue
+            if closed.status_code < 300:
+                return True
+            state = self._job_state(job_id)
+            if state in ("UploadComplete", "InProgress", "JobComplete", "Failed"):
+                return True  # closed already (by an earlier, unanswered request)
+            self._abort(job_id)
+            raise self._fail(closed, "Bulk API 2.0 upload complete")
+        self._abort(job_id)
+        return False
+
+    def _job_state(self, job_id: str) -> str | None:
+        response = self.request("GET", f"jobs/ingest/{job_id}/")
+        return response.json().get("state") if response.status_code < 300 else None
 
     def _wait(self, job_id: str) -> dict:
         waited, interval = 0.0, self.bulk_poll_seconds

@@ -19,7 +19,7 @@ import pytest
 
 from cs360.settings import Home
 from reverse_etl.mapping import load_mappings
-from reverse_etl.retry import fast_policy
+from reverse_etl.retry import RetryPolicy, fast_policy
 from reverse_etl.sync import InvalidMapping, sync_destination
 from sandbox.doubles.faults import FaultPlan
 from sandbox.doubles.server import Sandbox
@@ -679,3 +679,42 @@ def test_a_record_that_no_hubspot_error_names_stays_unconfirmed_and_is_never_par
     first = batches[0][0]
     assert batches[1:] == [[first]] * bound  # sent again on every run
     assert state_rows(home, "hubspot")[first][1:] == ("retrying", 0, "UNCONFIRMED")  # no permanent attempt counted
+
+
+def _bulk_writer(timeout_seconds: float, policy):
+    from pipelines.credentials import salesforce_settings
+    from pipelines.salesforce.client import salesforce_client
+    from reverse_etl.salesforce import SalesforceWriter
+
+    return SalesforceWriter(salesforce_client(salesforce_settings()), policy, bulk_poll_seconds=0.01,
+                            timeout_seconds=timeout_seconds)
+
+
+def test_a_bulk_job_created_without_an_answer_is_aborted_not_left_open(sandbox, home):
+    rows = model_rows(sandbox)
+    write_model(home, rows)
+    # the create request times out on the client but the server still creates the job
+    sandbox.faults.add("salesforce", r"/jobs/ingest/?$", "timeout", method="POST", first=1, seconds=1.0)
+    policy = RetryPolicy(base_delay=2.0, jitter=0)
+    writer = _bulk_writer(0.3, policy)
+    run = sync_destination(home, "salesforce", mappings_with(salesforce={"bulk_threshold": 5}), writer=writer,
+                           policy=policy, log=quiet)
+    assert run.failed == 0 and run.method == "bulk"
+    states = sorted(job.state for job in sandbox.salesforce.ingest_jobs.values())
+    assert states == ["Aborted", "JobComplete"]  # the orphan aborted, one job ran
+    assert_salesforce_holds(sandbox, rows)
+
+
+def test_an_unanswered_upload_complete_is_checked_not_resent(sandbox, home):
+    rows = model_rows(sandbox)
+    write_model(home, rows)
+    sandbox.faults.add("salesforce", r"/jobs/ingest/[^/]+/?$", "timeout", method="PATCH", first=1, seconds=1.0)
+    policy = RetryPolicy(base_delay=2.0, jitter=0)
+    writer = _bulk_writer(0.3, policy)
+    run = sync_destination(home, "salesforce", mappings_with(salesforce={"bulk_threshold": 5}), writer=writer,
+                           policy=policy, log=quiet)
+    assert (run.status, run.failed, run.method) == ("succeeded", 0, "bulk")
+    assert [job.state for job in sandbox.salesforce.ingest_jobs.values()] == ["JobComplete"]
+    closes = [e for e in sandbox.request_log.entries("salesforce") if e["method"] == "PATCH"]
+    assert len(closes) == 1  # looked up (GET), not sent again
+    assert_salesforce_holds(sandbox, rows)

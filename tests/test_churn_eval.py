@@ -262,3 +262,10 @@ def test_a_silent_sponsor_keeps_being_asked_and_the_account_leaves(worlds):
     in_history = ends > _epoch_day(DEFAULT_AS_OF) - SIZES["XS"].days + 1
     decided = c.assign(silent=silent)[in_history].groupby("renewed")["silent"].agg(["size", "sum"])
     assert decided.to_dict("index") == {"false": {"size": 3, "sum": 3}, "true": {"size": 15, "sum": 0}}
+
+
+def test_a_world_whose_contacts_have_no_duplicate_is_written():
+    # seed 42's sponsor world draws no contact entered twice; the generator used to fail on it
+    from sandbox.world.generator import _case_variant
+
+    assert _case_variant(np.zeros(0, dtype=object), np.zeros(0)).tolist() == []

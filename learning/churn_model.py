@@ -237,13 +237,15 @@ def fit_version(con: duckdb.DuckDBPyConnection, fit_date: dt.date, feature_names
         return version
     # every stride-th calendar day (anchored on the epoch, so a cut world samples the same days);
     # above max_training_rows, negatives are sampled by a hash of the key and weighted back
-    stride = max(1, settings.train_day_stride)
+    # a short known history (under ten strides) is used whole
+    stride = max(1, settings.train_day_stride) if (last - first).days >= 10 * settings.train_day_stride else 1
     sampled = f"select * from ({rows}) where (epoch(as_of_date) / 86400)::bigint % {stride} = 0"
     n_rows, n_positive = con.execute(f"select count(*), count(*) filter (where churned) from ({sampled})").fetchall()[0]
     keep = min(1.0, max(settings.max_training_rows - n_positive, 1) / max(n_rows - n_positive, 1))
     columns = ", ".join(f'"{name}"' for name in version.features)
     table = con.sql(
-        f"select as_of_date, churned, case when churned then 1.0 else {1.0 / keep!r} end as weight, {columns} "
+        f"select as_of_date, churned, cast(case when churned then 1 else {1.0 / keep!r} end as double) as weight, "
+        f"{columns} "
         f"from ({sampled}) where churned or hash(account_id, as_of_date) % 1000000 < {int(keep * 1_000_000)} "
         "order by as_of_date, account_id").to_arrow_table()
     days = table.column("as_of_date").to_numpy()
@@ -264,6 +266,8 @@ def fit_version(con: duckdb.DuckDBPyConnection, fit_date: dt.date, feature_names
 def _fit_calibrated(X, y, weight, days, settings: ModelSettings):
     """Boosted trees on the earlier days, calibrated on the later ones (time-ordered)."""
     unique_days = np.unique(days)
+    if len(unique_days) < 2:
+        return None, None
     split_day = unique_days[int(len(unique_days) * (1 - settings.calibration_share))]
     fit_part, calibration_part = days < split_day, days >= split_day
     if y[fit_part].sum() < 5 or y[calibration_part].sum() < 5:
@@ -319,7 +323,7 @@ def score_period(con: duckdb.DuckDBPyConnection, version: Version, start: dt.dat
         insert into {PREDICTIONS}
         select s.account_id, s.as_of_date, s.probability, ?,
             case when s.probability is null then null
-                 else coalesce(concat_ws('; ', {', '.join(phrases)}), 'no driver above the base churn rate') end,
+                 else coalesce(nullif(concat_ws('; ', {', '.join(phrases)}), ''), 'no driver above the base churn rate') end,
             ?
         from scored_rows s
         inner join {FEATURE_TABLE} f using (account_id, as_of_date)

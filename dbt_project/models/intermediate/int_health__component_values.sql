@@ -13,6 +13,8 @@
 {%- set support_days = var('support_window_days') %}
 {%- set nps_days = var('nps_window_days') %}
 {%- set history_days = var('score_history_days') %}
+{%- set feature_days = var('feature_history_days') %}
+{%- set users_lag_days = var('active_users_lag_days') %}
 
 with world as (
     select as_of_date as world_date
@@ -37,9 +39,14 @@ scored_days as (
         support.csat_90d,
         voice.nps,
         voice.nps_responses,
+        voice.invitations_sent,
+        voice.invitations_answered,
+        voice.response_rate,
         training.has_training_data,
         training.people_trained,
-        product.seats / nullif(product.previous_seats, 0) as seat_change_ratio
+        product.seats / nullif(product.previous_seats, 0) as seat_change_ratio,
+        (product.mrr / nullif(product.seats, 0))
+            / nullif(product.previous_mrr / nullif(product.previous_seats, 0), 0) as seat_price_ratio
     from product
     left join {{ ref('int_support__account_daily') }} as support
         on product.account_id = support.account_id
@@ -148,6 +155,59 @@ components as (
             when seats = previous_seats
                 then printf('seats flat at %d at the last renewal', seats)
             else printf('seats grew from %d to %d at the last renewal', previous_seats, seats)
+        end
+    from scored_days
+
+    union all
+
+    -- sponsor silence: invitations keep coming but answers stop; no data without
+    -- invitations in the window
+    select
+        account_id, as_of_date, lifecycle_stage, contract_id,
+        'survey_response',
+        response_rate,
+        printf('%d of %d survey invitations answered in {{ nps_days }} days',
+               invitations_answered, invitations_sent)
+    from scored_days
+
+    union all
+
+    -- feature-area fading: of the features used in the {{ feature_days - window_days }} days before the
+    -- last {{ window_days }}, the share still used; independent of how often people log in
+    select
+        account_id, as_of_date, lifecycle_stage, contract_id,
+        'feature_retention',
+        feature_retention,
+        printf('%d of %d usual features still used in {{ window_days }} days',
+               usual_features + features_used_30d - features_used_long, usual_features)
+    from scored_days
+
+    union all
+
+    -- active-user contraction: people active in 30 days now vs {{ users_lag_days }} days before
+    -- (logins can stay flat while fewer people log in)
+    select
+        account_id, as_of_date, lifecycle_stage, contract_id,
+        'user_trend',
+        active_users_trend_ratio,
+        printf('%d people active in {{ window_days }} days, %d {{ users_lag_days }} days before',
+               active_users_30d, active_users_30d_earlier)
+    from scored_days
+
+    union all
+
+    -- commercial pressure: the price per seat of this term vs the term before (lower is
+    -- better); no data in a first term
+    select
+        account_id, as_of_date, lifecycle_stage, contract_id,
+        'seat_price',
+        seat_price_ratio,
+        case
+            when seat_price_ratio > 1
+                then printf('price per seat up %d%% at the last renewal',
+                            cast(round(100 * (seat_price_ratio - 1)) as integer))
+            else printf('price per seat down %d%% at the last renewal',
+                        cast(round(100 * (1 - seat_price_ratio)) as integer))
         end
     from scored_days
 ),

@@ -7,8 +7,11 @@
 
 {%- set window_days = var('usage_window_days') %}
 {%- set history_days = var('score_history_days') %}
-{#- the first scored day needs two full usage windows before it (current + previous) #}
-{%- set lookback_days = history_days - 1 + 2 * window_days - 1 %}
+{%- set users_lag_days = var('active_users_lag_days') %}
+{%- set feature_days = var('feature_history_days') %}
+{#- the first scored day needs two full usage windows before it (current + previous) and
+    the active users of users_lag_days before it #}
+{%- set lookback_days = history_days - 1 + [2 * window_days - 1, users_lag_days] | max %}
 
 with world as (
     select as_of_date as world_date
@@ -95,6 +98,8 @@ account_days as (
 -- in the window before it, and ends (exclusive) one window after an active day with no
 -- active day in the window after it. A running sum of +1 per run start and -1 per run end
 -- is the distinct count on every day, and a run end never depends on days after D.
+-- Features are also counted over the longer feature_history_days window (the account's
+-- usual feature areas) and over the same window ending window_days ago (lagged below).
 account_events as (
     select account_events.account_id, account_events.person_key, account_events.feature_name, account_events.active_on
     from {{ ref('int_product__account_events') }} as account_events
@@ -112,6 +117,15 @@ active_items as (
     where feature_name is not null
 ),
 
+counted_windows as (
+    select * from (values
+        ('user', 'user', {{ window_days }}),
+        ('feature', 'feature', {{ window_days }}),
+        ('feature', 'feature_long', {{ feature_days }}),
+        ('feature', 'feature_before', {{ feature_days - window_days }})
+    ) as windows (item_kind, measure, window_length)
+),
+
 item_days as (
     select
         account_id,
@@ -124,15 +138,25 @@ item_days as (
 ),
 
 run_changes as (
-    select account_id, item_kind, active_on as changes_on, 1 as change
+    select item_days.account_id, counted_windows.measure, item_days.active_on as changes_on, 1 as change
     from item_days
-    where previous_active_on is null
-        or {{ dbt.datediff('previous_active_on', 'active_on', 'day') }} >= {{ window_days }}
+    inner join counted_windows
+        on item_days.item_kind = counted_windows.item_kind
+    where item_days.previous_active_on is null
+        or {{ dbt.datediff('item_days.previous_active_on', 'item_days.active_on', 'day') }}
+            >= counted_windows.window_length
     union all
-    select account_id, item_kind, {{ add_days('active_on', window_days) }} as changes_on, -1 as change
+    select
+        item_days.account_id,
+        counted_windows.measure,
+        {{ add_days('item_days.active_on', 'counted_windows.window_length') }} as changes_on,
+        -1 as change
     from item_days
-    where next_active_on is null
-        or {{ dbt.datediff('active_on', 'next_active_on', 'day') }} >= {{ window_days }}
+    inner join counted_windows
+        on item_days.item_kind = counted_windows.item_kind
+    where item_days.next_active_on is null
+        or {{ dbt.datediff('item_days.active_on', 'item_days.next_active_on', 'day') }}
+            >= counted_windows.window_length
 ),
 
 daily_changes as (
@@ -140,8 +164,10 @@ daily_changes as (
         run_changes.account_id,
         -- changes from before the calendar starts are carried into its first day
         greatest(run_changes.changes_on, account_bounds.spine_start) as as_of_date,
-        sum(change) filter (where item_kind = 'user') as user_change,
-        sum(change) filter (where item_kind = 'feature') as feature_change
+        sum(change) filter (where measure = 'user') as user_change,
+        sum(change) filter (where measure = 'feature') as feature_change,
+        sum(change) filter (where measure = 'feature_long') as feature_long_change,
+        sum(change) filter (where measure = 'feature_before') as feature_before_change
     from run_changes
     inner join account_bounds
         on run_changes.account_id = account_bounds.account_id
@@ -166,6 +192,10 @@ rolling_usage as (
         ), 0) as bigint) as logins_prev_30d,
         cast(sum(coalesce(daily_changes.user_change, 0)) over running_total as bigint) as active_users_30d,
         cast(sum(coalesce(daily_changes.feature_change, 0)) over running_total as bigint) as features_used_30d,
+        cast(sum(coalesce(daily_changes.feature_long_change, 0)) over running_total as bigint)
+            as features_used_long,
+        cast(sum(coalesce(daily_changes.feature_before_change, 0)) over running_total as bigint)
+            as features_used_before_window,
         max(daily_usage.activity_date) over running_total as last_activity_on
     from account_days
     left join daily_usage
@@ -179,6 +209,28 @@ rolling_usage as (
         order by account_days.as_of_date
         rows between unbounded preceding and current row
     )
+),
+
+-- what the account did a while ago, for the trends: its active users users_lag_days
+-- before, and the features it used in the window before the last window_days (its usual
+-- feature areas). The calendar is dense, so the frame is exactly that one day.
+earlier_usage as (
+    select
+        account_id,
+        as_of_date,
+        max(active_users_30d) over (
+            partition by account_id
+            order by as_of_date
+            range between interval {{ users_lag_days }} days preceding
+                and interval {{ users_lag_days }} days preceding
+        ) as active_users_30d_earlier,
+        max(features_used_before_window) over (
+            partition by account_id
+            order by as_of_date
+            range between interval {{ window_days }} days preceding
+                and interval {{ window_days }} days preceding
+        ) as usual_features
+    from rolling_usage
 ),
 
 -- the product's feature catalogue as known on each day: features seen in any tenant
@@ -252,7 +304,8 @@ covering_contracts as (
         contracts.mrr,
         contracts.seats,
         contracts.plan,
-        contracts.previous_seats
+        contracts.previous_seats,
+        contracts.previous_mrr
     from account_days
     inner join contracts
         on account_days.account_id = contracts.account_id
@@ -276,6 +329,7 @@ measures as (
         covering_contracts.seats,
         covering_contracts.plan,
         covering_contracts.previous_seats,
+        covering_contracts.previous_mrr,
         case
             when covering_contracts.contract_id is null then null
             -- the renewal window comes first: whatever else, the decision is near
@@ -298,7 +352,14 @@ measures as (
         rolling_usage.logins_30d,
         rolling_usage.logins_prev_30d,
         rolling_usage.features_used_30d,
+        rolling_usage.features_used_long,
         rolling_usage.last_activity_on,
+        earlier_usage.usual_features,
+        -- the earlier count means something only if the product was in use then
+        case
+            when {{ add_days('account_days.as_of_date', -users_lag_days) }} >= account_bounds.first_tenant_on
+                then earlier_usage.active_users_30d_earlier
+        end as active_users_30d_earlier,
         features_available.features_available,
         handoffs.setup_done_on
     from account_days
@@ -307,6 +368,9 @@ measures as (
     inner join rolling_usage
         on account_days.account_id = rolling_usage.account_id
         and account_days.as_of_date = rolling_usage.as_of_date
+    inner join earlier_usage
+        on account_days.account_id = earlier_usage.account_id
+        and account_days.as_of_date = earlier_usage.as_of_date
     inner join features_available
         on account_days.as_of_date = features_available.as_of_date
     left join covering_contracts
@@ -329,12 +393,16 @@ product_measures as (
         seats,
         plan,
         previous_seats,
+        previous_mrr,
         lifecycle_stage,
         has_product_data,
         case when has_product_data then active_users_30d end as active_users_30d,
         case when has_product_data then logins_30d end as logins_30d,
         case when has_product_data then logins_prev_30d end as logins_prev_30d,
         case when has_product_data then features_used_30d end as features_used_30d,
+        case when has_product_data then features_used_long end as features_used_long,
+        case when has_product_data then usual_features end as usual_features,
+        case when has_product_data then active_users_30d_earlier end as active_users_30d_earlier,
         case when has_product_data then features_available end as features_available,
         case when has_product_data then last_activity_on end as last_activity_on,
         -- the hand-off to adoption, visible only from the day it happened
@@ -348,5 +416,9 @@ select
     active_users_30d / nullif(seats, 0) as utilization,
     logins_30d / nullif(seats, 0) as logins_per_seat,
     logins_30d / nullif(logins_prev_30d, 0) as logins_trend_ratio,
-    features_used_30d / nullif(features_available, 0) as breadth
+    features_used_30d / nullif(features_available, 0) as breadth,
+    -- of the features used in the window_days..feature_history_days before D, the share
+    -- also used in the last window_days: usual + recent - (usual or recent) = both
+    (usual_features + features_used_30d - features_used_long) / nullif(usual_features, 0) as feature_retention,
+    active_users_30d / nullif(active_users_30d_earlier, 0) as active_users_trend_ratio
 from product_measures

@@ -94,10 +94,11 @@ def _demo(args, home) -> int:
 
 def _run(args, home) -> int:
     from cs360.runner import NothingToRun, run_stage
+    from cs360.warehouse_lock import WarehouseLocked
 
     try:
         stage = run_stage(home, args.stage)
-    except NothingToRun as reason:
+    except (NothingToRun, WarehouseLocked) as reason:
         print(reason, file=sys.stderr)
         return 1
     for step, message in stage.failures().items():

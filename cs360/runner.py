@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
 
 from cs360.settings import Home
+from cs360.warehouse_lock import wait_for_warehouse
 from orchestration.automation import STAGE_JOBS, ensure_writer_pool_limit
 from pipelines.credentials import (
     SourceNotConfigured, freshdesk_settings, hubspot_settings, product_settings, salesforce_settings, survey_settings,
@@ -81,6 +82,7 @@ def run_stage(
     selection = [key for key in job.asset_layer.executable_asset_keys if not _belongs_to(key, skipped)]
     if not selection:  # an empty selection would mean "everything" to Dagster
         raise NothingToRun(f"{job.name}: every system it needs is unconfigured, nothing to run")
+    wait_for_warehouse(home.warehouse, log=log)  # a reader holding it: wait, then fail naming the holder
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,

@@ -18,6 +18,7 @@ from orchestration.defs.dbt import dbt_model_assets
 from orchestration.defs.freshdesk import freshdesk_assets
 from orchestration.defs.hubspot import hubspot_assets
 from orchestration.defs.product import product_assets
+from orchestration.defs.publish import publish_assets
 from orchestration.defs.salesforce import salesforce_assets
 from orchestration.defs.scorecard import scorecard_assets
 from orchestration.defs.surveys import surveys_assets
@@ -33,6 +34,7 @@ def build_definitions(home: Home) -> Definitions:
     assets += alert_assets(home, dbt_assets_def.keys)
     assets += churn_model_assets(home)
     assets += scorecard_assets(home)
+    assets += publish_assets(home, [key for assets_def in assets for key in assets_def.keys])
     raw_keys = _raw_keys_by_source(assets)
     return Definitions(
         assets=assets,

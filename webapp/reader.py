@@ -33,7 +33,7 @@ class PublishedMarts:
         with self._lock:
             if inode != self._inode or self._con is None:
                 # A connection to the replaced copy is dropped here; cursors still reading it keep it alive.
-                self._con = duckdb.connect(str(self.path), read_only=True, config={"threads": 1})
+                self._con = duckdb.connect(str(self.path), read_only=True)
                 self._inode = inode
             return self._con.cursor()
 

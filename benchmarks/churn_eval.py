@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -183,6 +184,8 @@ def judge(world_dir: Path, warehouse: Path) -> Figures:
         if "marts.health_scores" not in tables:
             raise RuntimeError(f"{warehouse} has no marts.health_scores: the pipeline did not build it")
         first_scored = con.execute("select min(as_of_date) from wh.marts.health_scores").fetchall()[0][0]
+        if first_scored is None:
+            raise RuntimeError(f"marts.health_scores in {warehouse} is empty: nothing to judge")
         dates = evaluation_dates(dt.date.fromisoformat(meta["as_of"]), first_scored)
         contracts = f"read_csv('{Path(world_dir) / 'contracts.csv'}', all_varchar = true)"
         has_model = "marts.churn_predictions" in tables
@@ -259,8 +262,10 @@ def run_pipeline(world_dir: Path, home: Path, log: Path) -> tuple[int, float]:
 def one(out: Path, size: str, seed: int, mechanism: str, reuse: bool) -> dict:
     case = out / f"{size}-{mechanism}-{seed}"
     world_dir, home = case / "world", case / "home"
-    home.mkdir(parents=True, exist_ok=True)
     warehouse = home / "warehouse.duckdb"
+    if not (reuse and warehouse.exists()):
+        shutil.rmtree(home, ignore_errors=True)  # every run starts from an empty home
+    home.mkdir(parents=True, exist_ok=True)
     row = {"size": size, "mechanism": mechanism, "seed": seed}
     started = time.perf_counter()
     if reuse and warehouse.exists():

@@ -269,3 +269,12 @@ def test_a_world_whose_contacts_have_no_duplicate_is_written():
     from sandbox.world.generator import _case_variant
 
     assert _case_variant(np.zeros(0, dtype=object), np.zeros(0)).tolist() == []
+
+
+def test_judge_says_so_when_the_warehouse_scored_nothing(tiny, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.health_scores (account_id varchar, as_of_date date, health_score double)")
+    with pytest.raises(RuntimeError, match="marts.health_scores in .* is empty"):
+        judge(tiny, warehouse)

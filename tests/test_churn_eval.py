@@ -19,6 +19,7 @@ from benchmarks.churn_eval import (
     auc, brier, evaluation_dates, expected_calibration_error, judge, labeled_pairs_sql, ratio, top_decile_lift,
 )
 from cs360.cli import _parser
+from sandbox.world.cut import cut_world
 from sandbox.world.generator import DEFAULT_AS_OF, SIZES, _epoch_day, generate_world
 from sandbox.world.mechanisms import DEFAULT_MECHANISM, MECHANISMS, mechanism
 from tests.test_world import _check_references, _check_time, _load
@@ -181,13 +182,19 @@ def test_the_flag_names_every_mechanism_and_a_wrong_one_fails_before_writing(tmp
     assert not (tmp_path / "w").exists()
 
 
-def test_every_mechanism_writes_a_valid_world_and_names_itself(worlds):
+def test_every_mechanism_writes_a_valid_world_and_names_itself(worlds, tmp_path):
+    cut_day = DEFAULT_AS_OF - dt.timedelta(days=120)
     for name, (world, meta, t) in worlds.items():
         recorded = json.loads((world / "meta.json").read_text())
         assert recorded.get("mechanism", DEFAULT_MECHANISM) == name
         assert ("mechanism" in recorded) == (name != DEFAULT_MECHANISM)  # the default world is as it was
         _check_references(t)
         _check_time(t, DEFAULT_AS_OF)
+        # and cut at a day, it is still a valid world of the same mechanism
+        assert cut_world(world, tmp_path / name, cut_day).get("mechanism", DEFAULT_MECHANISM) == name
+        cut = _load(tmp_path / name)
+        _check_references(cut)
+        _check_time(cut, cut_day)
 
 
 def _renewals(t):

@@ -290,7 +290,7 @@ def one(out: Path, size: str, seed: int, mechanism: str, reuse: bool) -> dict:
 # --- the report ----------------------------------------------------------------------------
 
 COLUMNS = [("size", "world"), ("mechanism", "mechanism"), ("seed", "seed"), ("n_pairs", "pairs"),
-           ("n_churned", "churned"), ("score_auc", "score AUC"), ("score_renewal_auc", "renewal AUC"),
+           ("n_churned", "churned"), ("scored", "scored"), ("predicted", "predicted"), ("score_auc", "score AUC"), ("score_renewal_auc", "renewal AUC"),
            ("score_lift", "score lift"), ("model_auc", "model AUC"), ("model_renewal_auc", "model ren. AUC"),
            ("model_lift", "model lift"), ("model_ece", "ECE"), ("model_brier", "Brier"),
            ("pipeline_seconds", "run s")]

@@ -13,6 +13,8 @@ import duckdb
 
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9:._-]{0,99}")  # C-001234, salesforce:001…, hubspot:123…
 RENEWAL_WINDOWS = (30, 60, 90, 180)
+# Rows per table of the customer page; the page says how many more there are.
+MAX_ROWS = 100
 RENEWAL_COLUMNS = {  # sortable column → its SQL
     "name": "name", "owner_csm": "owner_csm", "renewal_date": "renewal_date", "days_to_renewal": "days_to_renewal",
     "mrr": "mrr", "seats": "seats", "active_users_30d": "active_users_30d", "utilization_30d": "utilization_30d",
@@ -34,7 +36,7 @@ def one(cur, sql: str, params: list | None = None) -> dict | None:
 
 
 def refresh(cur) -> dict | None:
-    return one(cur, "select refreshed_at, data_as_of, run_id from publication.refresh")
+    return one(cur, "select timezone('UTC', refreshed_at) as refreshed_at, data_as_of, run_id from publication.refresh")
 
 
 def is_account_id(value: str) -> bool:
@@ -55,27 +57,32 @@ def customer_page(cur, account_id: str) -> dict | None:
         "current": current,
         "components": _components(current),
         "churn": churn,
-        "tickets": rows(cur, """
+        "tickets": rows(cur, f"""
             select help_desk, source_ticket_id, subject, priority, status, created_at, first_response_minutes,
-                   resolution_minutes, sla_breached, csat, solved_at
+                   resolution_minutes, sla_breached, csat, solved_at, count(*) over () as listed_of
             from marts.support_tickets
             where account_id = ? and (solved_at is null or created_on > ? - interval 90 day)
-            order by solved_at is null desc, created_at desc, ticket_key""", [account_id, _data_day(cur)]),
+            order by solved_at is null desc, created_at desc, ticket_key limit {MAX_ROWS}""",
+                        [account_id, _data_day(cur)]),
         "nps": rows(cur, """
             select responded_on, survey, score, nps_category, comment, email
             from marts.nps_responses where account_id = ? order by responded_at desc, response_id limit 50""",
                     [account_id]),
-        "training": rows(cur, """
-            select course_title, course_kind, email, registered_at, attended_at, completed_at
+        "training": rows(cur, f"""
+            select course_title, course_kind, email, registered_at, attended_at, completed_at,
+                   count(*) over () as listed_of
             from intermediate.int_training__enrollments where account_id = ?
-            order by coalesce(completed_at, attended_at, registered_at) desc, enrollment_id""", [account_id]),
-        "alerts": rows(cur, """
-            select kind, triggered_on, details, is_open from marts.alerts where account_id = ?
-            order by created_at desc, alert_id""", [account_id]),
-        "identity": rows(cur, """
-            select source_system, source_id, source_name, source_email, match_rule, confidence
+            order by coalesce(completed_at, attended_at, registered_at) desc, enrollment_id limit {MAX_ROWS}""",
+                         [account_id]),
+        "alerts": rows(cur, f"""
+            select kind, triggered_on, details, is_open, count(*) over () as listed_of
+            from marts.alerts where account_id = ?
+            order by created_at desc, alert_id limit {MAX_ROWS}""", [account_id]),
+        "identity": rows(cur, f"""
+            select source_system, source_id, source_name, source_email, match_rule, confidence,
+                   count(*) over () as listed_of
             from marts.identity_bridge where account_id = ? and source_system <> 'product_user'
-            order by source_system, match_rule, source_id""", [account_id]),
+            order by source_system, match_rule, source_id limit {MAX_ROWS}""", [account_id]),
         "identity_users": rows(cur, """
             select match_rule, count(*) as n from marts.identity_bridge
             where account_id = ? and source_system = 'product_user' group by match_rule order by n desc, match_rule""",

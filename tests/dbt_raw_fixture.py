@@ -134,7 +134,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "id": "BIGINT", "requester_id": "BIGINT", "requester__email": "VARCHAR", "subject": "VARCHAR",
         "priority": "BIGINT", "status": "BIGINT", "created_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ",
         "fr_due_by": "TIMESTAMPTZ", "due_by": "TIMESTAMPTZ", "stats__first_responded_at": "TIMESTAMPTZ",
-        "stats__resolved_at": "TIMESTAMPTZ",
+        "stats__resolved_at": "TIMESTAMPTZ", "is_deleted": "BOOLEAN",
     },
     "raw_freshdesk.satisfaction_ratings": {
         "id": "BIGINT", "ticket_id": "BIGINT", "ratings__default_question": "BIGINT",
@@ -446,6 +446,9 @@ def support_rows() -> dict[str, list[tuple]]:
              "bad"),
             (1003, ZD_NOBODY, "Pricing question", None, "open", ts("2024-06-25 09:00"), ts("2024-06-25 09:00"),
              "unoffered"),
+            # deleted: the incremental export hands it back once with status 'deleted'
+            (1004, ZD_TARO, "Spam: win a prize", "urgent", "deleted", ts("2024-06-26 09:00"),
+             ts("2024-06-26 10:00"), "unoffered"),
         ],
         "raw_zendesk.ticket_metrics": [
             (5000, 1000, ts("2024-03-01 09:00"), ts("2024-03-02 09:00"), 60, 1440, ts("2024-03-02 09:00")),
@@ -463,11 +466,14 @@ def support_rows() -> dict[str, list[tuple]]:
         ],
         "raw_freshdesk.tickets": [
             (2001, FD_ACME, "u-acme-2@acme.example", "Report totals wrong", 2, 2, ts("2024-06-20 10:00"),
-             ts("2024-06-20 12:00"), None, None, ts("2024-06-20 12:00"), None),
+             ts("2024-06-20 12:00"), None, None, ts("2024-06-20 12:00"), None, False),
             (2002, FD_ACME, "u-acme-2@acme.example", "How do I share?", 1, 2, ts("2024-06-29 20:00"),
-             ts("2024-06-29 20:00"), None, None, None, None),
+             ts("2024-06-29 20:00"), None, None, None, None, False),
             (2003, FD_GLOBEX, "u-globex-1@gmail.com", "API limits", 3, 5, ts("2024-05-20 10:00"),
-             ts("2024-05-21 10:00"), None, None, ts("2024-05-20 11:00"), ts("2024-05-20 18:00")),
+             ts("2024-05-21 10:00"), None, None, ts("2024-05-20 11:00"), ts("2024-05-20 18:00"), False),
+            # deleted in Freshdesk (read through filter=deleted): counts nowhere
+            (2004, FD_ACME, "u-acme-2@acme.example", "Duplicate of 2001", 4, 2, ts("2024-06-21 10:00"),
+             ts("2024-06-21 11:00"), None, None, None, None, True),
         ],
         "raw_freshdesk.satisfaction_ratings": [
             (8001, 2003, 103, ts("2024-05-21 10:00"), ts("2024-05-21 10:00")),
@@ -727,7 +733,7 @@ def write_raw_from_world(world_dir: Path, db_path: Path, skip: tuple[str, ...] =
                 priority = {"low": 1, "normal": 2, "high": 3, "urgent": 4}.get(k.priority or "", 2)
                 status = {"solved": 4, "closed": 5, "pending": 3}.get(k.status or "", 2)
                 freshdesk_tickets.append((k.id, requester, email, k.subject, priority, status, k.created_at,
-                                          k.updated_at, None, None, k.first_response_at, k.solved_at))
+                                          k.updated_at, None, None, k.first_response_at, k.solved_at, False))
                 if k.csat:
                     freshdesk_ratings.append((k.id + 9, k.id, 102 if k.csat == "good" else -102, k.rated_at,
                                               k.rated_at))

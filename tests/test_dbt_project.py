@@ -439,6 +439,7 @@ def test_support_tickets_sla_and_csat_by_hand(home):
     assert t4["breached_at"] == datetime(2024, 6, 30, 20, 0)          # no reply within a day
     assert tickets["zendesk:1003"]["priority"] == "normal" and tickets["zendesk:1003"]["account_id"] is None
     assert tickets["freshdesk:2003"]["csat"] == "good"                 # 103 = extremely happy
+    assert "zendesk:1004" not in tickets and "freshdesk:2004" not in tickets  # deleted in the help desk
     # point in time: on 06-21 only T2 had breached; T3 breached on 06-22
     daily = {r["as_of_date"]: r for r in rows(
         home, "select * from intermediate.int_support__account_daily where account_id = ? "

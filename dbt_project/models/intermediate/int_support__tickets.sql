@@ -71,6 +71,8 @@ zendesk as (
         on tickets.zendesk_ticket_id = metrics.zendesk_ticket_id
     left join zendesk_ratings as ratings
         on tickets.zendesk_ticket_id = ratings.zendesk_ticket_id
+    -- the incremental export returns a deleted ticket once more, with status 'deleted'
+    where tickets.status is distinct from 'deleted'
 ),
 
 freshdesk_ratings as (
@@ -113,6 +115,7 @@ freshdesk as (
     from {{ ref('stg_freshdesk__tickets') }} as tickets
     left join freshdesk_ratings as ratings
         on tickets.freshdesk_ticket_id = ratings.freshdesk_ticket_id
+    where not tickets.is_deleted
 ),
 
 tickets as (

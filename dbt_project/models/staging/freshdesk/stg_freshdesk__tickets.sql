@@ -12,6 +12,7 @@ with source as (
         'due_by': 'timestamptz',
         'stats__first_responded_at': 'timestamptz',
         'stats__resolved_at': 'timestamptz',
+        'is_deleted': 'boolean',
     }) }} as raw
 ),
 
@@ -31,6 +32,7 @@ renamed as (
         {{ to_utc_timestamp('due_by') }} as resolution_due_at,
         {{ to_utc_timestamp('stats__first_responded_at') }} as first_responded_at,
         {{ to_utc_timestamp('stats__resolved_at') }} as resolved_at,
+        {{ to_flag('is_deleted') }} as is_deleted,
         _dlt_load_id as dlt_load_id
     from source
     where id is not null

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
 
+from cs360.dead_runs import process_tags, release_dead_runs
 from cs360.settings import Home
 from cs360.warehouse_lock import wait_for_warehouse
 from orchestration.automation import STAGE_JOBS, ensure_writer_pool_limit
@@ -74,6 +75,7 @@ def run_stage(
     instance = DagsterInstance.get()
     if ensure_writer_pool_limit(instance):  # DAGSTER_HOME is not the home's: give it the limit
         log(f"Dagster instance {instance.root_directory}: writer pool limited to one step at a time")
+    release_dead_runs(instance, log)
     defs = defs or build_definitions(home)
     job = defs.resolve_job_def(STAGE_JOBS[stage].name)
     skipped = unconfigured_sources()
@@ -87,6 +89,7 @@ def run_stage(
         instance=instance,
         raise_on_error=False,
         asset_selection=selection,
+        tags=process_tags(),
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
     return StageRun(job.name, result, sorted(skipped))

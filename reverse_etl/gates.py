@@ -47,7 +47,10 @@ def tenants_matched(con: duckdb.DuckDBPyConnection) -> GateResult:
     matched, total = con.execute(
         "select count(account_id), count(*) from marts.identity_bridge where source_system = 'product'"
     ).fetchone()
-    share = matched / total if total else 0.0
+    if total == 0:  # no product source (or no tenants yet): nothing to mismatch
+        return GateResult(name, True, "no product tenants in the warehouse: nothing to match",
+                          {"tenants": 0, "matched": 0})
+    share = matched / total
     passed = share >= MIN_TENANTS_MATCHED_SHARE
     reason = (f"{matched} of {total} product tenants ({share:.0%}) resolve to an account; "
               f"at least {MIN_TENANTS_MATCHED_SHARE:.0%} needed")

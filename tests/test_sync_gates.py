@@ -163,3 +163,23 @@ def test_force_needs_a_reason_and_is_recorded_with_it(module_home, sandbox, full
     destination, status, failed, forced, why, succeeded, _ = sync_runs(module_home)[-1]
     assert (destination, status, failed, forced, why) == ("hubspot", "succeeded", "tenants_matched", True, reason)
     assert succeeded == sum(len(e["body"]["inputs"]) for e in written) > 0
+
+
+def _bridge(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.identity_bridge (source_system varchar, source_id varchar, account_id varchar)")
+    if rows:
+        con.executemany("insert into marts.identity_bridge values (?, ?, ?)", rows)
+    return con
+
+
+def test_tenants_matched_judges_the_share_and_passes_without_a_product_source():
+    # a company without a product database syncs; one whose tenants stopped matching does not
+    no_product = gates.tenants_matched(_bridge([("salesforce", "001A", "C-1")]))
+    assert (no_product.passed, no_product.metadata) == (True, {"tenants": 0, "matched": 0})
+    four_of_five = [("product", f"t{n}", "C-1" if n < 4 else None) for n in range(5)]
+    assert gates.tenants_matched(_bridge(four_of_five)).passed is True      # 80 %
+    three_of_five = [("product", f"t{n}", "C-1" if n < 3 else None) for n in range(5)]
+    result = gates.tenants_matched(_bridge(three_of_five))
+    assert (result.passed, result.metadata["share"]) == (False, 0.6)

@@ -164,11 +164,10 @@ def _serve(args, home) -> int:
 
 
 def _scorecard(args, home) -> int:
-    import duckdb
-
+    from cs360 import duckdb_limits
     from learning import propose
 
-    with duckdb.connect(str(home.warehouse)) as con:
+    with duckdb_limits.connect(home.warehouse) as con:
         try:
             figures = propose.report(con)
         except LookupError as missing:

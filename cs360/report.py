@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-import duckdb
 
+from cs360 import duckdb_limits
 from cs360.settings import Home
 
 RAW_DATASETS = ("raw_product", "raw_salesforce", "raw_hubspot", "raw_zendesk", "raw_freshdesk",
@@ -14,7 +14,7 @@ RAW_DATASETS = ("raw_product", "raw_salesforce", "raw_hubspot", "raw_zendesk", "
 
 @contextmanager
 def warehouse(home: Home):
-    con = duckdb.connect(str(home.warehouse), read_only=True)
+    con = duckdb_limits.connect(home.warehouse, read_only=True)
     try:
         yield con
     finally:

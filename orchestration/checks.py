@@ -8,7 +8,6 @@ neither can see: history across runs and the score's fitness to send.
 
 from collections.abc import Sequence
 
-import duckdb
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -20,6 +19,7 @@ from dagster import (
     multi_asset_check,
 )
 
+from cs360 import duckdb_limits
 from cs360.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
 from reverse_etl import gates
@@ -69,7 +69,7 @@ def sync_gate_checks(home: Home) -> list[AssetChecksDefinition]:
         @asset_check(asset=CRM_PAYLOAD, name=name, blocking=True, additional_deps=[extra_dep],
                      pool=DUCKDB_WRITER_POOL, description=description)
         def _gate() -> AssetCheckResult:
-            with duckdb.connect(str(home.warehouse), read_only=True) as con:
+            with duckdb_limits.connect(home.warehouse, read_only=True) as con:
                 result = gates.GATE_FUNCTIONS[name](con)
             return AssetCheckResult(passed=result.passed, description=result.reason, metadata=result.metadata)
 

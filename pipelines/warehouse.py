@@ -6,7 +6,9 @@ from __future__ import annotations
 import dlt
 from dlt.common.pipeline import LoadInfo
 from dlt.common.runtime.collector import NullCollector
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
+from cs360 import duckdb_limits
 from cs360.killpoints import kill_point
 from cs360.settings import Home
 
@@ -27,7 +29,9 @@ def warehouse_pipeline(source_name: str, home: Home) -> dlt.Pipeline:
     dlt.config["load.workers"] = 1
     return dlt.pipeline(
         pipeline_name=f"cs360_{source_name}",
-        destination=dlt.destinations.duckdb(str(home.warehouse)),
+        # DuckDB's memory bound and spill folder (cs360.duckdb_limits), set on each connection dlt opens
+        destination=dlt.destinations.duckdb(DuckDbCredentials(
+            str(home.warehouse), global_config=duckdb_limits.duckdb_config(home.warehouse))),
         dataset_name=raw_dataset(source_name),
         pipelines_dir=str(home.dlt_dir),
         progress=LoadJobKillPoint(),

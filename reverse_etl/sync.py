@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from cs360 import duckdb_limits
 from cs360.killpoints import kill_point
 from cs360.settings import Home
 from pipelines.credentials import SourceNotConfigured, hubspot_settings, salesforce_settings
@@ -259,7 +260,7 @@ def sync_destination(
         raise SyncAborted(f"{name}: no warehouse yet at {home.warehouse}: run ingest and transform first")
     run = SyncRun(uuid.uuid4().hex, name, now_utc(), dry_run=dry_run, full_resync=full_resync,
                   force_reason=force_reason.strip() if force_reason else None)
-    with duckdb.connect(str(home.warehouse), read_only=dry_run) as con:
+    with duckdb_limits.connect(home.warehouse, read_only=dry_run) as con:
         try:
             _check_gates(con, run, log)
             _run(con, run, mappings, destination, log, policy, writer, after_batch)

@@ -7,9 +7,9 @@ stays one lineage (the translator keys a dbt source by schema and table, like th
 
 import os
 
-import duckdb
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
+from cs360 import duckdb_limits
 from cs360.settings import Home
 from learning import churn_model
 from orchestration.automation import DOWNSTREAM_AUTOMATION, DUCKDB_WRITER_POOL
@@ -47,7 +47,7 @@ def churn_model_assets(home: Home) -> list:
         pool=DUCKDB_WRITER_POOL,
     )
     def churn_model_asset(context: AssetExecutionContext):
-        with duckdb.connect(str(home.warehouse)) as con:
+        with duckdb_limits.connect(home.warehouse) as con:
             summary = churn_model.run(con, settings_from_env(), log=context.log.info)
             n_versions, n_with_model = con.execute(
                 "select count(*), count(model) from learning.model_versions").fetchall()[0]

@@ -2,11 +2,11 @@
 
 from collections.abc import Callable
 
-import duckdb
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult
 from dagster_dlt import DagsterDltResource, dlt_assets
 from dlt.sources import DltSource
 
+from cs360 import duckdb_limits
 from cs360.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
 from orchestration.checks import ROW_COUNT
@@ -47,7 +47,7 @@ def raw_source_assets(source: Callable[..., DltSource], settings: Callable[[], o
 def table_row_counts(home: Home, keys: list[AssetKey]) -> dict[AssetKey, int]:
     """Rows now in each raw table (`[dataset, table]` keys), for the row-count checks."""
     counts = {}
-    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+    with duckdb_limits.connect(home.warehouse, read_only=True) as con:
         existing = {tuple(row) for row in con.execute(
             "select table_schema, table_name from information_schema.tables").fetchall()}
         for key in keys:

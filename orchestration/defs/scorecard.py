@@ -7,9 +7,9 @@ The translator keys that source by schema and table, like this asset, so lineage
 graph; Dagster runs the dbt assets before and after it as separate steps.
 """
 
-import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
+from cs360 import duckdb_limits
 from cs360.settings import Home
 from learning import scorecard
 from orchestration.automation import DOWNSTREAM_AUTOMATION, DUCKDB_WRITER_POOL
@@ -37,7 +37,7 @@ def scorecard_assets(home: Home) -> list:
         if scorecard.is_pinned():
             context.log.info("CS360_SCORECARD=pinned: scoring with the seed scorecard, nothing fit")
             return MaterializeResult(metadata={"pinned": True, "fit_this_run": 0})
-        with duckdb.connect(str(home.warehouse)) as con:
+        with duckdb_limits.connect(home.warehouse) as con:
             summary = scorecard.run(con, scorecard.ScorecardSettings.from_env(), log=context.log.info)
             n_versions, latest = con.execute(
                 f"select count(distinct scorecard_version), max(scorecard_version) from {scorecard.TABLE}").fetchall()[0]

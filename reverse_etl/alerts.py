@@ -31,6 +31,7 @@ import duckdb
 import pandas as pd
 import requests
 
+from cs360 import duckdb_limits
 from cs360.killpoints import kill_point
 from cs360.settings import Home
 from pipelines.credentials import SourceNotConfigured
@@ -131,40 +132,52 @@ def slack_message(alert: dict) -> dict:
 
 # --- reading ----------------------------------------------------------------------------------
 
-def read_alerts(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    if not has_table(con, "marts", "alerts"):
-        return []
-    account_columns = ""
-    join = ""
-    if has_table(con, "marts", "customer_360"):  # the account's name and CSM, when known
-        known = {r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'marts' "
-            "and table_name = 'customer_360'").fetchall()}
-        wanted = [f"c.{c}" + (" as account_name" if c == "name" else "") for c in ("name", "owner_csm") if c in known]
-        if "account_id" in known and wanted:
-            account_columns = ", " + ", ".join(wanted)
-            join = "left join marts.customer_360 c on c.account_id = a.account_id"
-    frame = con.execute(f"""
-        select a.alert_id, a.account_id, a.kind, a.created_at, a.details{account_columns}
-        from {ALERTS_MODEL} a {join}
-        where a.alert_id is not null
-        order by a.created_at, a.alert_id
+DONE_STATUSES = ("delivered", "parked", "backlog")
+
+
+def _account_join(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """The account's name and CSM from `marts.customer_360`, when it has them."""
+    if not has_table(con, "marts", "customer_360"):
+        return "", ""
+    known = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'marts' "
+        "and table_name = 'customer_360'").fetchall()}
+    wanted = [f"c.{c}" + (" as account_name" if c == "name" else "") for c in ("name", "owner_csm") if c in known]
+    if "account_id" not in known or not wanted:
+        return "", ""
+    return ", " + ", ".join(wanted), "left join marts.customer_360 c on c.account_id = a.account_id"
+
+
+def read_pending(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The alerts not yet delivered, parked or kept as backlog, oldest first, one row per
+    alert, with what earlier tries recorded (`tried`, `attempts`, `first_attempt_at`).
+    The anti-join runs in DuckDB, so a run reads what is pending, not the whole history."""
+    account_columns, join = _account_join(con)
+    deliveries = has_table(con, "reverse_etl", "alert_deliveries")
+    tried = "d.alert_id is not null" if deliveries else "false"
+    previous = "d.attempts, d.first_attempt_at" if deliveries else \
+        "null::integer as attempts, null::timestamptz as first_attempt_at"
+    done = ", ".join(f"'{s}'" for s in DONE_STATUSES)
+    delivery_join = (f"left join (select * from reverse_etl.alert_deliveries "
+                     f"qualify row_number() over (partition by alert_id order by status in ({done}) desc) = 1) d "
+                     f"on d.alert_id = a.alert_id::varchar") if deliveries else ""
+    not_done = f"and (d.status is null or d.status not in ({done}))" if deliveries else ""
+    return con.execute(f"""
+        select a.alert_id::varchar as alert_id, a.account_id, a.kind, a.created_at, a.details{account_columns},
+               {tried} as tried, {previous}
+        from {ALERTS_MODEL} a {join} {delivery_join}
+        where a.alert_id is not null {not_done}
+        qualify row_number() over (partition by a.alert_id::varchar order by a.created_at nulls last) = 1
+        order by a.created_at nulls last, a.alert_id
     """).df()
-    frame = frame.drop_duplicates("alert_id")
+
+
+def count_alerts(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(f"select count(distinct alert_id) from {ALERTS_MODEL}").fetchone()[0]
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
-
-
-def read_deliveries(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
-    if not has_table(con, "reverse_etl", "alert_deliveries"):
-        return {}
-    frame = con.execute(f"select {', '.join(DELIVERY_COLUMNS)} from reverse_etl.alert_deliveries").df()
-    frame = frame.astype(object).where(frame.notna(), None)
-    return {row["alert_id"]: row for row in frame.to_dict("records")}
-
-
-def pending_alerts(alerts: list[dict], deliveries: dict[str, dict]) -> list[dict]:
-    done = ("delivered", "parked", "backlog")
-    return [a for a in alerts if (deliveries.get(str(a["alert_id"])) or {}).get("status") not in done]
 
 
 def first_delivery_run_at(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
@@ -183,20 +196,17 @@ def first_delivery_run_at(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
 
 
 def split_backlog(
-    alerts: list[dict], deliveries: dict[str, dict], backlog_days: int = BACKLOG_DAYS,
-    first_run_at: dt.datetime | None = None,
-) -> tuple[list[dict], list[dict]]:
-    """(to post, backlog). Only the first delivery run (`first_run_at` None) has a backlog:
-    alerts never tried and created more than `backlog_days` before the newest alert. After
-    it, everything not yet delivered is posted, whatever its age."""
-    stamps = [pd.Timestamp(a["created_at"]) for a in alerts if a.get("created_at") is not None]
-    if not stamps or first_run_at is not None:
-        return alerts, []
-    cutoff = max(stamps) - pd.Timedelta(days=backlog_days)
-    backlog = [a for a in alerts if str(a["alert_id"]) not in deliveries
-               and a.get("created_at") is not None and pd.Timestamp(a["created_at"]) < cutoff]
-    backlog_ids = {id(a) for a in backlog}
-    return [a for a in alerts if id(a) not in backlog_ids], backlog
+    pending: pd.DataFrame, backlog_days: int = BACKLOG_DAYS, first_run_at: dt.datetime | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(to post, backlog) of the pending alerts. Only the first delivery run (`first_run_at`
+    None) has a backlog: alerts never tried and created more than `backlog_days` before the
+    newest pending alert. After it, everything not yet delivered is posted, whatever its age."""
+    created = pd.to_datetime(pending["created_at"], utc=True)
+    if first_run_at is not None or created.isna().all():
+        return pending, pending.iloc[0:0]
+    cutoff = created.max() - pd.Timedelta(days=backlog_days)
+    backlog = ~pending["tried"].astype(bool) & (created < cutoff)
+    return pending[~backlog], pending[backlog]
 
 
 # --- posting -----------------------------------------------------------------------------------
@@ -215,34 +225,44 @@ def _post(client: WebhookClient, policy: RetryPolicy, message: dict) -> WebhookR
     return policy.run(attempt, "alert webhook")
 
 
-def _delivery_frame(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame([[row.get(c) for c in DELIVERY_COLUMNS] for row in rows], columns=DELIVERY_COLUMNS)
-    for column in ("created_at", "first_attempt_at", "delivered_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame.astype({"attempts": "int64", "last_status_code": "Int64"})
+def _utc(value):
+    """A stamp as an aware UTC datetime (the mart's stamps are naive UTC), or None."""
+    if value is None or value is pd.NaT:
+        return None
+    stamp = pd.Timestamp(value)
+    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).to_pydatetime()
+
+
+_TYPES = {"alert_id": "varchar", "account_id": "varchar", "kind": "varchar", "created_at": "timestamptz",
+          "status": "varchar", "attempts": "integer", "first_attempt_at": "timestamptz",
+          "delivered_at": "timestamptz", "last_status_code": "integer", "last_error": "varchar"}
+SAVE_SQL = f"""
+    merge into reverse_etl.alert_deliveries t
+    using (select {', '.join(f'?::{_TYPES[c]} as {c}' for c in DELIVERY_COLUMNS)}) s on (t.alert_id = s.alert_id)
+    when matched then update set {', '.join(f'{c} = s.{c}' for c in DELIVERY_COLUMNS[1:])}
+    when not matched then insert ({', '.join(DELIVERY_COLUMNS)}) values ({', '.join(f's.{c}' for c in DELIVERY_COLUMNS)})
+"""
 
 
 def _save(con: duckdb.DuckDBPyConnection, row: dict) -> None:
-    frame = _delivery_frame([row])
-    con.execute("begin transaction")
-    try:
-        con.execute("delete from reverse_etl.alert_deliveries where alert_id = ?", [row["alert_id"]])
-        insert_frame(con, "reverse_etl.alert_deliveries", frame)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+    """One post's outcome, committed on its own right after the post: one statement, whose
+    cost does not depend on how many alerts were recorded before."""
+    stamps = ("created_at", "first_attempt_at", "delivered_at")
+    con.execute(SAVE_SQL, [_utc(row.get(c)) if c in stamps else row.get(c) for c in DELIVERY_COLUMNS])
 
 
-def _record_first_run(con: duckdb.DuckDBPyConnection, backlog: list[dict], started_at: dt.datetime) -> None:
-    """The backlog and the first-run marker in one transaction: decided once, never again."""
-    rows = [{"alert_id": str(a["alert_id"]), "account_id": a.get("account_id"), "kind": a.get("kind"),
-             "created_at": a.get("created_at"), "attempts": 0, "status": "backlog"} for a in backlog]
+def _record_first_run(con: duckdb.DuckDBPyConnection, backlog: pd.DataFrame, started_at: dt.datetime) -> None:
+    """The backlog and the first-run marker in one transaction: decided once, never again.
+    The backlog goes in as one INSERT ... SELECT, however long the history."""
+    frame = pd.DataFrame({
+        "alert_id": backlog["alert_id"].astype(str), "account_id": backlog["account_id"], "kind": backlog["kind"],
+        "created_at": pd.to_datetime(backlog["created_at"], utc=True), "status": "backlog", "attempts": 0,
+    })
     con.execute("begin transaction")
     try:
         con.execute(f"create table if not exists {STATE_TABLE} (first_delivery_run_at timestamptz)")
         con.execute(f"insert into {STATE_TABLE} values (?)", [started_at])
-        insert_frame(con, "reverse_etl.alert_deliveries", _delivery_frame(rows))
+        insert_frame(con, "reverse_etl.alert_deliveries", frame)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -275,19 +295,21 @@ def deliver_alerts(
             run.status, run.error = "failed", f"{WEBHOOK_ENV}: {invalid.reason}"
             log(f"alerts: {run.error}; nothing posted")
             return run
-    with duckdb.connect(str(home.warehouse), read_only=dry_run) as con:
-        alerts = read_alerts(con)
+    with duckdb_limits.connect(home.warehouse, read_only=dry_run) as con:
         if not has_table(con, "marts", "alerts"):
             log(f"alerts: {ALERTS_MODEL} does not exist yet, nothing to deliver")
-        deliveries = read_deliveries(con)
+            run.status = "dry_run" if dry_run else "succeeded"
+            return run
+        total = count_alerts(con)
         first_run_at = first_delivery_run_at(con)
-        todo, backlog = split_backlog(pending_alerts(alerts, deliveries), deliveries, first_run_at=first_run_at)
+        pending, backlog = split_backlog(read_pending(con), first_run_at=first_run_at)
+        todo = records(pending)
         run.pending = len(todo)
         run.sample = [slack_message(a)["text"] for a in todo[:5]]
         if dry_run:
-            log(f"alerts: would post {len(todo)} of {len(alerts)} alerts "
+            log(f"alerts: would post {len(todo)} of {total} alerts "
                 f"({len(backlog)} older than {BACKLOG_DAYS} days kept as backlog, "
-                f"{len(alerts) - len(todo) - len(backlog)} already delivered or parked)")
+                f"{total - len(todo) - len(backlog)} already delivered or parked)")
             for text in run.sample:
                 log(f"  {text}")
             run.status = "dry_run"
@@ -295,21 +317,20 @@ def deliver_alerts(
         ensure_schema(con)
         if first_run_at is None:
             _record_first_run(con, backlog, run.started_at)
-        if backlog:
+        if len(backlog):
             log(f"alerts: {len(backlog)} alerts older than {BACKLOG_DAYS} days recorded as backlog, not posted")
         policy = policy or RetryPolicy()
         try:
             for alert in todo:
                 alert_id = str(alert["alert_id"])
-                previous = deliveries.get(alert_id) or {}
                 now = now_utc()
                 result = _post(client, policy, slack_message(alert))
-                attempts = int(previous.get("attempts") or 0) + 1
+                attempts = int(alert.get("attempts") or 0) + 1
                 refused = not result.delivered and not result.maybe_delivered
                 row = {
                     "alert_id": alert_id, "account_id": alert.get("account_id"), "kind": alert.get("kind"),
                     "created_at": alert.get("created_at"), "attempts": attempts,
-                    "first_attempt_at": previous.get("first_attempt_at") or now,
+                    "first_attempt_at": alert.get("first_attempt_at") or now,
                     "delivered_at": now if result.delivered else None, "last_status_code": result.status,
                     "last_error": result.reason,
                     "status": "delivered" if result.delivered
@@ -317,7 +338,6 @@ def deliver_alerts(
                 }
                 kill_point("alert_posted")  # posted, not yet recorded: the one documented duplicate
                 _save(con, row)
-                deliveries[alert_id] = row
                 if after_post is not None:
                     after_post(row)
                 if result.delivered:

@@ -157,6 +157,26 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
         con.unregister("_cs360_batch")
 
 
+def merge_frame(con: duckdb.DuckDBPyConnection, table: str, keys: list[str], frame: pd.DataFrame) -> None:
+    """Upsert a frame by `keys` in one MERGE statement: a batch costs one statement however
+    many rows it holds, and no key is ever written twice."""
+    if frame.empty:
+        return
+    frame = frame.drop_duplicates(keys, keep="last")  # MERGE refuses two source rows for one target row
+    columns = list(frame.columns)
+    on = " and ".join(f"t.{k} = s.{k}" for k in keys)
+    updates = ", ".join(f"{c} = s.{c}" for c in columns if c not in keys)
+    con.register("_cs360_merge", frame)
+    try:
+        con.execute(f"""
+            merge into {table} t using _cs360_merge s on ({on})
+            when matched then update set {updates}
+            when not matched then insert ({', '.join(columns)}) values ({', '.join(f's.{c}' for c in columns)})
+        """)
+    finally:
+        con.unregister("_cs360_merge")
+
+
 def outcome_frame(run: SyncRun, outcomes: list[RecordOutcome]) -> pd.DataFrame:
     recorded_at = now_utc()
     return pd.DataFrame(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import duckdb
 import pandas as pd
 
-from reverse_etl.audit import RecordOutcome, SyncRun, has_table, insert_frame, outcome_frame
+from reverse_etl.audit import RecordOutcome, SyncRun, has_table, insert_frame, merge_frame, outcome_frame
 
 STATE_COLUMNS = ["destination", "record_id", "account_id", "fingerprint", "synced_values", "synced_at",
                  "synced_run_id", "status", "failed_fingerprint", "attempts", "last_error_code", "last_error",
@@ -126,15 +126,8 @@ class StateWriter:
             state_frame[column] = pd.to_datetime(state_frame[column], utc=True)
         outcomes = [o for _, o in pairs]
         self.con.execute("begin transaction")
-        try:
-            self.con.register("_cs360_ids", pd.DataFrame({"record_id": [s.record_id for s in new_states]}))
-            try:
-                self.con.execute(
-                    "delete from reverse_etl.sync_state where destination = ? "
-                    "and record_id in (select record_id from _cs360_ids)", [self.run.destination])
-            finally:
-                self.con.unregister("_cs360_ids")
-            insert_frame(self.con, "reverse_etl.sync_state", state_frame)
+        try:  # one statement per table per batch, whatever the state's size
+            merge_frame(self.con, "reverse_etl.sync_state", ["destination", "record_id"], state_frame)
             insert_frame(self.con, "reverse_etl.sync_records", outcome_frame(self.run, outcomes))
             self.con.execute("commit")
         except BaseException:

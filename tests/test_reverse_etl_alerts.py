@@ -139,17 +139,20 @@ def test_the_dagster_asset_posts_and_is_skipped_without_a_webhook(sandbox, home,
 
 
 def test_first_delivery_keeps_old_history_as_backlog():
+    import pandas as pd
+
     from reverse_etl.alerts import split_backlog
 
-    alerts = [
-        {"alert_id": "old", "created_at": "2026-10-01T00:00:00Z"},
-        {"alert_id": "retrying-old", "created_at": "2026-10-02T00:00:00Z"},
-        {"alert_id": "recent", "created_at": "2026-10-25T00:00:00Z"},
-        {"alert_id": "newest", "created_at": "2026-10-31T00:00:00Z"},
-    ]
-    post, backlog = split_backlog(alerts, {"retrying-old": {"status": "retrying"}})
-    assert [a["alert_id"] for a in post] == ["retrying-old", "recent", "newest"]
-    assert [a["alert_id"] for a in backlog] == ["old"]
+    pending = pd.DataFrame({
+        "alert_id": ["old", "retrying-old", "recent", "newest"],
+        "created_at": pd.to_datetime(["2026-10-01", "2026-10-02", "2026-10-25", "2026-10-31"]),
+        "tried": [False, True, False, False],
+    })
+    post, backlog = split_backlog(pending)
+    assert list(post["alert_id"]) == ["retrying-old", "recent", "newest"]
+    assert list(backlog["alert_id"]) == ["old"]
+    post, backlog = split_backlog(pending, first_run_at=dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc))
+    assert list(post["alert_id"]) == ["old", "retrying-old", "recent", "newest"] and backlog.empty
 
 
 def add_alert(home: Home, alert_id: str, created_at: dt.datetime) -> None:
@@ -215,3 +218,55 @@ def test_a_post_without_an_answer_is_retried_next_run_only_at_most_one_duplicate
     assert (run.status, run.delivered) == ("succeeded", 3)
     assert posted_ids(sandbox) == [ids[0], *ids]  # one duplicate, nothing lost
     assert set(delivery_statuses(home).values()) == {"delivered"}
+
+
+def write_history(home: Home, n: int) -> None:
+    """`n` alerts an hour apart from 2025-01-01, in one statement."""
+    with duckdb.connect(str(home.warehouse)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute(f"""create or replace table marts.alerts as
+            select 'H-' || lpad(i::varchar, 5, '0') as alert_id, 'C-' || (i % 7) as account_id,
+                   'usage_drop' as kind, timestamp '2025-01-01' + to_hours(i) as created_at, 'logins -60%' as details
+            from range({n}) t(i)""")
+
+
+def test_a_long_history_is_recorded_as_one_set_and_each_alert_once(sandbox, home):
+    write_history(home, 5000)  # newest at hour 4999: hours < 4999 - 168 are backlog
+    lines = []
+    run = deliver_alerts(home, policy=fast_policy(), log=lines.append)
+    assert (run.pending, run.delivered, run.api_calls) == (169, 169, 169)
+    assert lines[0] == "alerts: 4831 alerts older than 7 days recorded as backlog, not posted"
+    assert posted_ids(sandbox) == [f"H-{i:05d}" for i in range(4831, 5000)]
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        assert con.execute("select status, count(*), count(distinct alert_id), min(alert_id), max(alert_id), "
+                           "sum(attempts) from reverse_etl.alert_deliveries group by 1 order by 1").fetchall() == [
+            ("backlog", 4831, 4831, "H-00000", "H-04830", 0), ("delivered", 169, 169, "H-04831", "H-04999", 169)]
+        assert con.execute("select created_at from reverse_etl.alert_deliveries where alert_id = 'H-04999'"
+                           ).fetchone()[0] == dt.datetime(2025, 7, 28, 7, tzinfo=dt.timezone.utc)
+    assert deliver_alerts(home, policy=fast_policy(), log=lambda line: None).pending == 0
+
+
+def test_a_retried_alert_keeps_one_row_with_its_first_attempt(sandbox, home, monkeypatch):
+    ids = write_alerts(home, 2)
+    good_url = sandbox.env["ALERT_WEBHOOK_URL"]
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", good_url + "x")  # refused: 403
+    deliver_alerts(home, policy=fast_policy(), log=lambda line: None)
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        first = dict(con.execute("select alert_id, first_attempt_at from reverse_etl.alert_deliveries").fetchall())
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", good_url)
+    assert deliver_alerts(home, policy=fast_policy(), log=lambda line: None).delivered == 2
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        rows = con.execute("select alert_id, status, attempts, first_attempt_at, last_status_code "
+                           "from reverse_etl.alert_deliveries order by 1").fetchall()
+    assert rows == [(ids[0], "delivered", 2, first[ids[0]], 200), (ids[1], "delivered", 2, first[ids[1]], 200)]
+
+
+def test_a_run_before_the_alerts_model_exists_is_not_the_first_delivery(sandbox, home):
+    with duckdb.connect(str(home.warehouse)) as con:
+        con.execute("create schema marts")  # a warehouse whose dbt build has not made marts.alerts yet
+    run = deliver_alerts(home, policy=fast_policy(), log=lambda line: None)
+    assert (run.status, run.pending) == ("succeeded", 0)
+    add_alert(home, "history", dt.datetime(2025, 5, 1))
+    add_alert(home, "recent", dt.datetime(2025, 6, 1))
+    assert deliver_alerts(home, policy=fast_policy(), log=lambda line: None).delivered == 1
+    assert delivery_statuses(home) == {"history": "backlog", "recent": "delivered"}

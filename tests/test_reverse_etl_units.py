@@ -140,3 +140,34 @@ def test_mappings_parse_and_check_themselves():
     with pytest.raises(MappingError):
         parse_mappings({"model": "m", "destinations": {"salesforce": {
             "object": "Account", "match_key": "k", "batch_size": 10, "fields": {"a": 42}}}})
+
+
+def test_sync_state_is_merged_per_batch_one_row_per_record(tmp_path):
+    import duckdb
+
+    from reverse_etl.audit import RecordOutcome, SyncRun, ensure_schema
+    from reverse_etl.state import Change, StateWriter, load_state
+
+    def pair(record_id: str, score: int, ok: bool = True, error_code: str | None = None):
+        change = Change(record_id, f"C-{record_id}", {"Health_Score__c": score}, f"fp-{record_id}-{score}", "changed")
+        return change, RecordOutcome(record_id, f"C-{record_id}", ok, error="refused" if not ok else None,
+                                     error_code=error_code, method="bulk")
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ensure_schema(con)
+    first = SyncRun("run-1", "salesforce", dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc))
+    StateWriter(con, first, load_state(con, "salesforce"), permanent_attempts=2).apply(
+        [pair("a", 10), pair("b", 20, ok=False, error_code="INVALID_FIELD")])
+    second = SyncRun("run-2", "salesforce", dt.datetime(2025, 6, 2, tzinfo=dt.timezone.utc))
+    # a record twice in one batch: its last outcome is the one kept
+    StateWriter(con, second, load_state(con, "salesforce"), permanent_attempts=2).apply(
+        [pair("a", 11), pair("b", 20, ok=False, error_code="INVALID_FIELD"), pair("c", 30, ok=False), pair("c", 31)])
+    rows = con.execute("select record_id, fingerprint, status, failed_fingerprint, attempts, synced_run_id, "
+                       "last_run_id from reverse_etl.sync_state order by 1").fetchall()
+    assert rows == [
+        ("a", "fp-a-11", "synced", None, 0, "run-2", "run-2"),
+        ("b", None, "parked", "fp-b-20", 2, None, "run-2"),
+        ("c", "fp-c-31", "synced", None, 0, "run-2", "run-2"),
+    ]
+    assert con.execute("select run_id, count(*) from reverse_etl.sync_records group by 1 order by 1").fetchall() == [
+        ("run-1", 2), ("run-2", 4)]

@@ -174,7 +174,7 @@ def portfolio(cur) -> dict:
         "alerts": rows(cur, """
             select a.account_id, c.name, a.kind, a.triggered_on, a.details
             from marts.alerts as a left join marts.customer_360 as c using (account_id)
-            where a.is_open order by a.created_at desc, a.alert_id limit 50"""),
+            where a.is_open order by a.created_at desc, a.alert_id limit 25"""),
         "open_alerts": one(cur, "select count(*) as n from marts.alerts where is_open")["n"],
         "validation": rows(cur, """
             select model, model_version, horizon_days, n_pairs, n_churned, auc, renewal_cohort_auc, top_decile_lift,

@@ -112,7 +112,8 @@ from sandbox.doubles.salesforce_schema import normalize_id, to18  # noqa: E402
 from sandbox.doubles.server import SYSTEMS, Sandbox  # noqa: E402
 
 CS_FIELDS = ["CS_Health_Score__c", "CS_Health_Band__c", "CS_Health_Trend_30d__c", "CS_Health_Reasons__c",
-             "CS_Lifecycle_Stage__c", "CS_Churn_Risk__c", "CS_Score_Updated_At__c"]
+             "CS_Lifecycle_Stage__c", "CS_Churn_Risk__c", "CS_Churn_Drivers__c", "CS_Account_Page_URL__c",
+             "CS_Score_Updated_At__c"]
 
 
 @pytest.fixture(scope="module")
@@ -304,6 +305,7 @@ def test_describe_lists_the_fields_and_cs_custom_fields(sf):
     assert (fields["CS_Health_Reasons__c"]["type"], fields["CS_Health_Reasons__c"]["length"]) == ("textarea", 32768)
     assert fields["CS_Health_Score__c"]["type"] == fields["CS_Churn_Risk__c"]["type"] == "double"
     assert fields["CS_Score_Updated_At__c"]["type"] == "datetime"
+    assert (fields["CS_Account_Page_URL__c"]["type"], fields["CS_Account_Page_URL__c"]["length"]) == ("url", 255)
     assert (fields["Id"]["updateable"], fields["SystemModstamp"]["updateable"]) == (False, False)
     assert {f["name"] for f in sf.Contract.describe()["fields"]} == {
         "Id", "AccountId", "ContractNumber", "StartDate", "EndDate", "Status", "ContractTerm", "MRR__c",

@@ -129,6 +129,7 @@ CS_FIELDS = [
           picklist=("onboarding", "adoption", "renewal", "churned"), restricted=True),
     Field("CS_Churn_Risk__c", "double", "Churn Risk"),
     Field("CS_Churn_Drivers__c", "textarea", "Churn Drivers", length=32768),
+    Field("CS_Account_Page_URL__c", "url", "Account Page URL", length=255),
     Field("CS_Score_Updated_At__c", "datetime", "Score Updated At"),
 ]
 

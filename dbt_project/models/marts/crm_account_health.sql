@@ -4,6 +4,12 @@
 -- churn_risk (0-1): the calibrated 90-day churn probability of the account's latest scored
 -- day (marts.churn_predictions), churn_drivers what raises it; both NULL when there is no
 -- trustworthy model (churn_null_reason says why, shown by `cs360 status`).
+-- account_page_url: the account's page in `cs360 serve`, only when CS360_PUBLIC_URL is set
+-- (without the column the sync leaves the CRM field alone).
+{%- set public_url = env_var('CS360_PUBLIC_URL', '') | trim %}
+{%- if public_url and not (public_url.startswith('https://') or public_url.startswith('http://')) %}
+    {{ exceptions.raise_compiler_error("CS360_PUBLIC_URL must be an http:// or https:// address") }}
+{%- endif %}
 
 with customers as (
     select * from {{ ref('customer_360') }}
@@ -35,6 +41,9 @@ select
         when predictions.account_id is null then 'no churn prediction for the latest scored day'
         else predictions.null_reason
     end as churn_null_reason,
+    {%- if public_url %}
+    '{{ public_url.rstrip('/') | replace("'", "''") }}/accounts/' || customers.account_id as account_page_url,
+    {%- endif %}
     cast(current_scores.as_of_date as timestamp) as scored_at
 from customers
 inner join current_scores

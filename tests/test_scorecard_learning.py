@@ -187,25 +187,94 @@ def test_propose_writes_the_latest_fit_as_seed_rows_with_a_report(tmp_path):
 
     repo = Path(__file__).resolve().parents[1]
     cli = [sys.executable, "-m", "cs360.cli"]   # the console script, run from the checkout
-    done = subprocess.run([*cli, "scorecard", "propose", "--home", str(home), "--out", str(seeds), "--name", "v2"],
+    done = subprocess.run([*cli, "scorecard", "propose", "--home", str(home), "--out", str(seeds), "--name", "v3"],
                           capture_output=True, text=True, timeout=120, cwd=repo)
     assert done.returncode == 0, done.stderr
-    assert "proposal v2: v1-fit-2024-06-01 (fit walk-forward on seed v1)" in done.stdout
+    assert "proposal v3: v1-fit-2024-06-01 (fit walk-forward on seed v1)" in done.stdout
     assert "example days after 2024-01-29 (not seen by the proposal)" in done.stdout
-    assert "3 weight rows" not in done.stdout and "2 weight rows of scorecard v2 appended" in done.stdout
+    assert "3 weight rows" not in done.stdout and "2 weight rows of scorecard v3 appended" in done.stdout
 
     weights = list(csv.DictReader((seeds / "health_score_weights.csv").open()))
-    assert [r for r in weights if r["scorecard_version"] == "v2"] == [
-        {"scorecard_version": "v2", "lifecycle_stage": "renewal", "component": "support", "weight": "0.2500"},
-        {"scorecard_version": "v2", "lifecycle_stage": "renewal", "component": "usage", "weight": "0.7500"}]
+    assert [r for r in weights if r["scorecard_version"] == "v3"] == [
+        {"scorecard_version": "v3", "lifecycle_stage": "renewal", "component": "support", "weight": "0.2500"},
+        {"scorecard_version": "v3", "lifecycle_stage": "renewal", "component": "usage", "weight": "0.7500"}]
     assert (seeds / "health_score_weights.csv").read_text().startswith(before["health_score_weights.csv"])
     components = list(csv.DictReader((seeds / "health_score_components.csv").open()))
-    assert ({r["component"] for r in components if r["scorecard_version"] == "v2"}
+    assert ({r["component"] for r in components if r["scorecard_version"] == "v3"}
             == {r["component"] for r in components if r["scorecard_version"] == "v1"})
     bands = list(csv.DictReader((seeds / "health_band_thresholds.csv").open()))
-    assert len([r for r in bands if r["scorecard_version"] == "v2"]) == 9
+    assert len([r for r in bands if r["scorecard_version"] == "v3"]) == 9
     # a second proposal under the same name is refused, and nothing is appended twice
-    again = subprocess.run([*cli, "scorecard", "propose", "--home", str(home), "--out", str(seeds), "--name", "v2"],
+    again = subprocess.run([*cli, "scorecard", "propose", "--home", str(home), "--out", str(seeds), "--name", "v3"],
                            capture_output=True, text=True, timeout=120, cwd=repo)
     assert again.returncode == 1 and "already exists" in again.stderr
     assert len(list(csv.DictReader((seeds / "health_score_weights.csv").open()))) == len(weights)
+
+
+# --- the real Dagster job on the XS world ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def transformed(module_home, module_sandbox):
+    """`cs360 run ingest` then `cs360 run transform` on the tiny world."""
+    from cs360.runner import run_stage
+    assert run_stage(module_home, "ingest", log=lambda line: None, log_level="ERROR").success
+    stage = run_stage(module_home, "transform", log=lambda line: None, log_level="ERROR")
+    assert stage.success, stage.failed_steps()
+    return stage
+
+
+def _step_order(stage) -> list[str]:
+    return [e.step_key for e in stage.result.all_events if e.event_type_value == "STEP_START"]
+
+
+def _materialized_by(stage) -> dict[str, str]:
+    """Asset key (a/b) -> the step that materialized it."""
+    return {"/".join(e.event_specific_data.materialization.asset_key.path): e.step_key
+            for e in stage.result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+
+
+def test_the_transform_stage_fits_the_scorecard_between_the_dbt_steps(module_home, transformed):
+    steps, made_by = _step_order(transformed), _materialized_by(transformed)
+    fit_step = made_by["learning/scorecard_weights"]
+    # the component values come from a dbt step before the fit, the health scores from one after it
+    assert steps.index(made_by["intermediate/int_health__component_values"]) < steps.index(fit_step)
+    assert steps.index(fit_step) < steps.index(made_by["marts/health_scores"])
+    with duckdb.connect(str(module_home.warehouse), read_only=True) as con:
+        versions = con.execute(f"select scorecard_version, min(effective_from) from {scorecard.TABLE} "
+                               "group by all order by 2").fetchall()
+        days = con.execute("select as_of_date, any_value(scorecard_version), count(distinct scorecard_version) "
+                           "from marts.health_scores group by all order by 1").fetchall()
+    assert versions and all(name == f"v2-fit-{start.isoformat()}" for name, start in versions)
+    for day, version, n_versions in days:
+        in_force = [name for name, start in versions if start <= day]
+        assert (version, n_versions) == (in_force[-1] if in_force else "v2", 1), day
+
+
+def test_a_later_fit_leaves_earlier_scores_exactly_as_they_were(module_home, transformed):
+    """A version added later scores only the days from its date on: the incremental run
+    re-scores the last days, and every row before the new version's day stays identical."""
+    from cs360.runner import run_stage
+    with duckdb.connect(str(module_home.warehouse)) as con:
+        last_day = con.execute("select max(as_of_date) from marts.health_scores").fetchall()[0][0]
+        latest_fit = con.execute(f"select max(effective_from) from {scorecard.TABLE}").fetchall()[0][0]
+        effective = last_day - dt.timedelta(days=1)
+        assert latest_fit < effective
+        before = con.execute("select * from marts.health_scores order by account_id, as_of_date").fetchall()
+        # a later fit (as the asset writes it), with all the weight on usage
+        con.execute(f"""insert into {scorecard.TABLE} by name
+            select 'v2-fit-later' as scorecard_version, base_scorecard_version, date '{effective}' as effective_from,
+                   lifecycle_stage, component, case when component = 'usage' then 1.0 else 0.0 end as weight,
+                   expert_weight, null as fitted_weight, horizon_days, training_from, training_to, n_examples,
+                   n_churn_events, 'fitted' as method, 'added by the test' as reason
+            from {scorecard.TABLE}
+            where scorecard_version = (select max_by(scorecard_version, effective_from) from {scorecard.TABLE})""")
+    assert run_stage(module_home, "transform", log=lambda line: None, log_level="ERROR").success
+    with duckdb.connect(str(module_home.warehouse), read_only=True) as con:
+        after = con.execute("select * from marts.health_scores order by account_id, as_of_date").fetchall()
+        columns = [c[0] for c in con.execute("select * from marts.health_scores limit 0").description]
+    day, version = columns.index("as_of_date"), columns.index("scorecard_version")
+    assert [r for r in after if r[day] < effective] == [r for r in before if r[day] < effective]
+    rescored = [r for r in after if r[day] >= effective]
+    assert rescored and {r[version] for r in rescored} == {"v2-fit-later"}
+    usage, health = columns.index("usage_score"), columns.index("health_score")
+    assert [r[health] for r in rescored] == [pytest.approx(r[usage], abs=0.05) for r in rescored]

@@ -8,7 +8,6 @@ column of any warehouse table."""
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 
 import duckdb
 import pytest

@@ -129,26 +129,6 @@ def test_rows_gone_from_the_database_are_marked_deleted(sandbox, home, tiny_worl
     assert query(home, "select email is not null from raw_product.users where user_id = ?", [gone]) == [(True,)]
 
 
-def test_a_run_killed_mid_events_is_redone_exactly(sandbox, home, tiny_world):
-    items = {"seen": 0}
-
-    def die_on_second_load_file(item):
-        items["seen"] += 1
-        if items["seen"] == 2:
-            raise RuntimeError("killed while reading event files")
-        return item
-
-    source = product()
-    source.resources["events"].add_map(die_on_second_load_file)
-    with pytest.raises(Exception, match="killed while reading"):
-        warehouse_pipeline("product", home).run(source)
-
-    run_source(product, home)
-
-    assert count(home, "raw_product.events") == distinct_ids(home, "raw_product.events", "event_id") == _world_events(
-        tiny_world)
-
-
 def test_rows_of_a_load_that_never_completed_are_replaced(sandbox, home, events_dir, tiny_world):
     """A load killed after it wrote some events but before it completed: the warehouse keeps
     rows under a load id that is not in `_dlt_loads`, and the restored state says their file

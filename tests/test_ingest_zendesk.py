@@ -112,30 +112,6 @@ def test_malformed_records_are_quarantined_with_their_reason(sandbox, home, worl
     assert count(home, "raw_zendesk.satisfaction_ratings") == world_zendesk["ratings"] - 1
 
 
-def test_a_run_killed_mid_resource_is_redone_by_the_next(sandbox, home, world_zendesk):
-    pages = {"seen": 0}
-
-    def die_on_second_page(page):
-        pages["seen"] += 1
-        if pages["seen"] == 2:
-            raise RuntimeError("killed in the middle of the export")
-        return page
-
-    source = zendesk()
-    source.resources["ticket_export"].add_map(die_on_second_page)
-    pipeline = warehouse_pipeline("zendesk", home)
-    with pytest.raises(Exception, match="killed in the middle"):
-        pipeline.run(source)
-    sandbox.request_log.clear()
-
-    run_source(zendesk, home)
-
-    # nothing of the failed run was committed: the export starts over, and lands exactly once
-    assert params(requests_to(sandbox, "zendesk", EXPORT)[0])["start_time"] == "0"
-    assert count(home, "raw_zendesk.tickets") == distinct_ids(home, "raw_zendesk.tickets") == world_zendesk["tickets"]
-    assert count(home, "raw_zendesk.ticket_metrics") == world_zendesk["tickets"]
-
-
 def test_a_package_left_unloaded_is_resumed_by_the_next_run(sandbox, home, world_zendesk):
     run_source(zendesk, home)
     first, second = [t["id"] for t in sandbox.zendesk.ticket_records()[:2]]

@@ -422,36 +422,6 @@ def test_an_invalid_value_fails_only_its_record_and_the_rest_is_written(sandbox,
     assert_hubspot_holds(sandbox, rows)
 
 
-class Killed(Exception):
-    pass
-
-
-def test_a_run_killed_after_its_first_batch_is_completed_by_the_next_run(sandbox, home):
-    rows = model_rows(sandbox)
-    write_model(home, rows)
-    mappings = mappings_with(salesforce={"batch_size": 4}, hubspot={"batch_size": 3})
-
-    def kill(run, outcomes):
-        raise Killed()
-
-    for name in ("salesforce", "hubspot"):
-        with pytest.raises(Killed):
-            sync_destination(home, name, mappings, policy=fast_policy(), log=quiet, after_batch=kill)
-    first = {name: {r["id"] for r in sent_records(writes(sandbox, name), name)} for name in WRITES}
-    assert len(first["salesforce"]) == 4 and len(first["hubspot"]) == 3
-    with duckdb.connect(str(home.warehouse), read_only=True) as con:
-        assert con.execute("select destination, status from reverse_etl.sync_runs order by 1").fetchall() == [
-            ("hubspot", "failed"), ("salesforce", "failed")]
-
-    sandbox.request_log.clear()
-    for name in ("salesforce", "hubspot"):
-        sync_destination(home, name, mappings, policy=fast_policy(), log=quiet)
-        resent = {r["id"] for r in sent_records(writes(sandbox, name), name)}
-        assert not resent & first[name], "what the killed run had confirmed is not sent again"
-    assert_salesforce_holds(sandbox, rows)
-    assert_hubspot_holds(sandbox, rows)
-
-
 # --- the command line ---------------------------------------------------------------------------------
 
 def test_cli_sync_dry_run_and_status(sandbox, home, monkeypatch, capsys):

@@ -250,7 +250,7 @@ VERSIONS_UP_TO = ("select model_version, training_from, training_to, n_examples,
                   "base_rate, null_reason from learning.model_versions where fit_date <= ? order by fit_date")
 
 
-@pytest.mark.parametrize("grace_days", [30, 0])
+@pytest.mark.parametrize("grace_days", [30, pytest.param(0, marks=pytest.mark.slow)])
 def test_no_label_decided_after_the_fit_date_reaches_the_fit(fitted, tmp_path, grace_days):
     """Invert every outcome decided after D (terms ending after D - 30): the versions fit up
     to D and their predictions stay exactly the same. With no grace period (grace_days=0)

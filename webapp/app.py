@@ -7,8 +7,6 @@ functions, which Starlette runs in its thread pool, each on its own DuckDB curso
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import time
 from datetime import date, datetime
@@ -121,23 +119,16 @@ def create_app(published: Path, cache_dir: Path, token: str | None = None) -> St
     @with_marts
     def renewals(request, cur, started, refresh):
         filters = renewal_filters(request)
-        found = queries.renewals(cur, **filters)
-        return page("renewals.html", started=started, refresh=refresh, title="Renewals", rows=found,
-                    filters=filters, windows=queries.RENEWAL_WINDOWS,
-                    mrr_at_stake=sum(float(r["mrr"] or 0) for r in found),
-                    mrr_at_risk=sum(float(r["mrr"] or 0) for r in found if r["renewal_risk"] == "high"))
+        page_number = request.query_params.get("page", "1")
+        board = queries.renewals(cur, page=int(page_number) if page_number.isdigit() and page_number != "0" else 1,
+                                 **filters)
+        return page("renewals.html", started=started, refresh=refresh, title="Renewals", board=board,
+                    filters=filters, windows=queries.RENEWAL_WINDOWS)
 
     @with_marts
     def renewals_csv(request, cur, started, refresh):
-        found = queries.renewals(cur, **renewal_filters(request))
-        out = io.StringIO()
-        writer = csv.writer(out)
-        columns = list(found[0]) if found else ["account_id"]
-        writer.writerow(columns)
-        for row in found:
-            writer.writerow([queries.as_text(row[c]) for c in columns])
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
-            **SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="renewals.csv"'})
+        return Response(queries.renewals_csv(cur, **renewal_filters(request)), media_type="text/csv; charset=utf-8",
+                        headers={**SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="renewals.csv"'})
 
     def vega(request: Request) -> Response:
         return FileResponse(ensure_bundle(cache_dir), media_type="text/javascript",

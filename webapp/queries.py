@@ -10,11 +10,14 @@ import re
 from datetime import date, datetime
 
 import duckdb
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9:._-]{0,99}")  # C-001234, salesforce:001…, hubspot:123…
 RENEWAL_WINDOWS = (30, 60, 90, 180)
 # Rows per table of the customer page; the page says how many more there are.
 MAX_ROWS = 100
+RENEWALS_PER_PAGE = 200
 RENEWAL_COLUMNS = {  # sortable column → its SQL
     "name": "name", "owner_csm": "owner_csm", "renewal_date": "renewal_date", "days_to_renewal": "days_to_renewal",
     "mrr": "mrr", "seats": "seats", "active_users_30d": "active_users_30d", "utilization_30d": "utilization_30d",
@@ -140,7 +143,8 @@ def _chart_data(cur, account_id: str, scorecard_version: str | None) -> dict[str
     return {"history": history, "stages": stages, "thresholds": thresholds}
 
 
-def renewals(cur, *, within: int, risk: str | None, band: str | None, sort: str, descending: bool) -> list[dict]:
+def _renewal_query(within: int, risk: str | None, band: str | None, sort: str, descending: bool) -> tuple[str, list]:
+    """The board's rows in order, as SQL: sort columns come from RENEWAL_COLUMNS, values are parameters."""
     order = RENEWAL_COLUMNS.get(sort, "renewal_date")
     filters, params = ["days_to_renewal <= ?"], [within]
     if risk:
@@ -149,11 +153,31 @@ def renewals(cur, *, within: int, risk: str | None, band: str | None, sort: str,
     if band:
         filters.append("health_band = ?")
         params.append(band)
-    return rows(cur, f"""
+    return f"""
         select account_id, name, owner_csm, renewal_date, days_to_renewal, mrr, seats, active_users_30d,
                utilization_30d, health_score, health_band, score_change_30d, churn_risk, renewal_risk
         from marts.renewals where {' and '.join(filters)}
-        order by {order} {'desc' if descending else 'asc'} nulls last, {RISK_ORDER}, account_id""", params)
+        order by {order} {'desc' if descending else 'asc'} nulls last, {RISK_ORDER}, account_id""", params
+
+
+def renewals(cur, *, page: int = 1, **filters) -> dict:
+    """One page of the board, with the totals of every row that passes the filters."""
+    sql, params = _renewal_query(**filters)
+    totals = one(cur, f"""select count(*) as contracts, coalesce(sum(mrr), 0) as mrr_at_stake,
+                                 coalesce(sum(mrr) filter (where renewal_risk = 'high'), 0) as mrr_at_risk
+                          from ({sql})""", params)
+    found = rows(cur, f"{sql} limit {RENEWALS_PER_PAGE} offset {(page - 1) * RENEWALS_PER_PAGE}", params)
+    return {"rows": found, **totals, "page": page,
+            "pages": max(1, -(-totals["contracts"] // RENEWALS_PER_PAGE))}
+
+
+def renewals_csv(cur, **filters) -> bytes:
+    """Every row of the board as CSV, written by Arrow."""
+    sql, params = _renewal_query(**filters)
+    table = cur.sql(sql, params=params).to_arrow_table()
+    out = pa.BufferOutputStream()
+    pa_csv.write_csv(table, out)
+    return out.getvalue().to_pybytes()
 
 
 def portfolio(cur) -> dict:
@@ -181,12 +205,3 @@ def portfolio(cur) -> dict:
                    brier, ece, alert_lift, last_evaluated_on
             from marts.model_validation order by model not like 'alert:%' desc, model, model_version"""),
     }
-
-
-def as_text(value) -> str:
-    """Cell text for the CSV download."""
-    if value is None:
-        return ""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return str(value)

@@ -2,17 +2,17 @@
 
 DuckDB takes 80 % of the machine's RAM unless told otherwise, per process; dlt's load,
 dbt's build and the Python steps each open their own. `CS360_DUCKDB_MEMORY_LIMIT`
-(default 3GB) bounds each of them, and what does not fit spills to
-`<database>.tmp`, next to the database inside the home (DuckDB's own default place,
-named here so that every engine uses it). dbt reads the same variable in
-`dbt_project/profiles.yml`.
+(default 3GB) bounds each of them, and what does not fit spills to DuckDB's default
+`<database>.tmp`, next to the database inside the home. That folder is deliberately not
+set: DuckDB refuses to set it again, even to the same value, once a connection of the
+process has spilled, and dlt and dbt set their settings on every connection they open.
+dbt reads the same variable in `dbt_project/profiles.yml`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import duckdb
 
@@ -30,26 +30,26 @@ def memory_limit() -> str:
     return value
 
 
-def duckdb_config(database: str | os.PathLike) -> dict[str, str]:
-    """Settings for a connection to the database file `database`."""
-    return {"memory_limit": memory_limit(), "temp_directory": f"{Path(database)}.tmp"}
+def duckdb_config() -> dict[str, str]:
+    """Settings for a connection to the warehouse."""
+    return {"memory_limit": memory_limit()}
 
 
-def apply_limits(con: duckdb.DuckDBPyConnection, database: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+def apply_limits(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Set the bound on an open connection. SET rather than `connect(config=...)`: DuckDB
     refuses a second connection to one file with a different connect config, and dlt opens
     its own without one."""
-    for name, value in duckdb_config(database).items():
-        con.execute(f"set {name} = '{value}'")  # both values are checked or derived, not free text
+    for name, value in duckdb_config().items():
+        con.execute(f"set {name} = '{value}'")  # checked by memory_limit(), not free text
     return con
 
 
 def connect(database: str | os.PathLike, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """`duckdb.connect` with the memory bound and spill folder set."""
+    """`duckdb.connect` with the memory bound set (it spills to `<database>.tmp`)."""
     memory_limit()  # a bad value fails before the database is opened
     con = duckdb.connect(str(database), read_only=read_only)
     try:
-        return apply_limits(con, database)
+        return apply_limits(con)
     except BaseException:
         con.close()
         raise

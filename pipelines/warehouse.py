@@ -29,9 +29,9 @@ def warehouse_pipeline(source_name: str, home: Home) -> dlt.Pipeline:
     dlt.config["load.workers"] = 1
     return dlt.pipeline(
         pipeline_name=f"cs360_{source_name}",
-        # DuckDB's memory bound and spill folder (cs360.duckdb_limits), set on each connection dlt opens
+        # DuckDB's memory bound (cs360.duckdb_limits), set on each connection dlt opens
         destination=dlt.destinations.duckdb(DuckDbCredentials(
-            str(home.warehouse), global_config=duckdb_limits.duckdb_config(home.warehouse))),
+            str(home.warehouse), global_config=duckdb_limits.duckdb_config())),
         dataset_name=raw_dataset(source_name),
         pipelines_dir=str(home.dlt_dir),
         progress=LoadJobKillPoint(),

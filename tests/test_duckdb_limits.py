@@ -43,6 +43,19 @@ def test_python_connections_get_the_limit_and_spill_inside_the_home(home):
         assert con.execute(SETTINGS_SQL).fetchone() == ("512.0 MiB", f"{home.warehouse}.tmp")
 
 
+def test_a_connection_after_a_spill_opens(home, monkeypatch):
+    # DuckDB refuses to set temp_directory again once a connection has spilled there, even
+    # to the same value: every later connection that set it (dbt opens many) would fail
+    monkeypatch.setenv("CS360_DUCKDB_MEMORY_LIMIT", "20MB")
+    with duckdb_limits.connect(home.warehouse) as first:
+        first.execute("set threads = 1")
+        first.execute("create table t as select i, md5(i::varchar) as s from range(300000) t(i)")
+        assert first.execute("select count(*) from (select s, count(*) from t group by s)").fetchone() == (300000,)
+        assert Path(f"{home.warehouse}.tmp").is_dir()  # it did spill, inside the home
+        with duckdb_limits.connect(home.warehouse) as second:
+            assert second.execute(SETTINGS_SQL).fetchone() == ("19.0 MiB", f"{home.warehouse}.tmp")
+
+
 def test_status_reads_with_the_limit(home):
     from cs360.report import warehouse
 

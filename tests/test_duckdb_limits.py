@@ -74,13 +74,17 @@ def test_dlt_destination_connections_get_the_limit(home):
         assert client.execute_sql("select count(*) from raw_limits_probe.probe") == [(1,)]
 
 
-def test_dbt_connections_get_the_limit(home):
+def test_dbt_connections_get_the_limit(home, tmp_path):
     from dbt.cli.main import dbtRunner
 
-    project = REPO / "dbt_project"
+    # the project's own profile (profiles.yml) with a one-file project: parsing the real
+    # project would cost half a minute and test nothing more about the connection
+    project = tmp_path / "probe_project"
+    project.mkdir()
+    (project / "dbt_project.yml").write_text("name: probe\nversion: '1.0'\nconfig-version: 2\nprofile: cs360\n")
     result = dbtRunner().invoke([
-        "show", "--inline", SETTINGS_SQL, "--project-dir", str(project),
-        "--profiles-dir", str(project), "--output", "json", "--quiet"])
+        "show", "--inline", SETTINGS_SQL, "--project-dir", str(project), "--profiles-dir", str(REPO / "dbt_project"),
+        "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"), "--quiet"])
     assert result.success, result.exception
     [row] = result.result.results[0].agate_table.rows
     assert tuple(row) == ("512.0 MiB", f"{home.warehouse}.tmp")

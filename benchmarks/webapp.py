@@ -147,15 +147,22 @@ def main() -> int:
     parser.add_argument("--synthetic", choices=sorted(SIZES), default="L")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--accounts", type=int, default=20, help="sampled customer pages besides the largest")
+    parser.add_argument("--workdir", type=Path, help="keep the synthetic home here and reuse it when it exists")
     args = parser.parse_args()
 
     scratch = None
     if args.home:
         home = Home(args.home.resolve())
         label = f"published copy of {home.root}"
+    elif args.workdir and published_path(Home(args.workdir.resolve())).exists():
+        home = Home(args.workdir.resolve())
+        label = f"synthetic {args.synthetic} in {home.root}"
     else:
-        scratch = tempfile.TemporaryDirectory(prefix="cs360-webapp-bench-")
-        home = Home(Path(scratch.name))
+        if args.workdir:
+            args.workdir.mkdir(parents=True, exist_ok=True)
+        else:
+            scratch = tempfile.TemporaryDirectory(prefix="cs360-webapp-bench-")
+        home = Home(args.workdir.resolve() if args.workdir else Path(scratch.name))
         started = time.perf_counter()
         synthetic_warehouse(home, args.synthetic)
         built = time.perf_counter() - started

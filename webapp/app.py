@@ -99,7 +99,7 @@ def create_app(published: Path, cache_dir: Path, token: str | None = None) -> St
         account_id = request.path_params["account_id"]
         if not queries.is_account_id(account_id):
             return not_found(started, refresh)
-        found = queries.customer_page(cur, account_id)
+        found = queries.customer_page(cur, account_id, refresh["data_as_of"] if refresh else None)
         if found is None:
             return not_found(started, refresh)
         return page("account.html", started=started, refresh=refresh, title=found["account"]["name"],

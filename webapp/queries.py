@@ -46,7 +46,7 @@ def is_account_id(value: str) -> bool:
     return ACCOUNT_ID.fullmatch(value) is not None
 
 
-def customer_page(cur, account_id: str) -> dict | None:
+def customer_page(cur, account_id: str, data_as_of: date | None) -> dict | None:
     """Everything the customer page shows, or None for an unknown account."""
     account = one(cur, "select * from marts.customer_360 where account_id = ?", [account_id])
     if account is None:
@@ -64,9 +64,9 @@ def customer_page(cur, account_id: str) -> dict | None:
             select help_desk, source_ticket_id, subject, priority, status, created_at, first_response_minutes,
                    resolution_minutes, sla_breached, csat, solved_at, count(*) over () as listed_of
             from marts.support_tickets
-            where account_id = ? and (solved_at is null or created_on > ? - interval 90 day)
+            where account_id = ? and (solved_at is null or created_on > ?::date - interval 90 day)
             order by solved_at is null desc, created_at desc, ticket_key limit {MAX_ROWS}""",
-                        [account_id, _data_day(cur)]),
+                        [account_id, data_as_of]),
         "nps": rows(cur, """
             select responded_on, survey, score, nps_category, comment, email
             from marts.nps_responses where account_id = ? order by responded_at desc, response_id limit 50""",
@@ -94,11 +94,6 @@ def customer_page(cur, account_id: str) -> dict | None:
     }
 
 
-def _data_day(cur) -> date | None:
-    found = refresh(cur)
-    return found["data_as_of"] if found else None
-
-
 def _components(current: dict | None) -> list[dict]:
     if current is None:
         return []
@@ -113,33 +108,25 @@ def _chart_data(cur, account_id: str, scorecard_version: str | None) -> dict[str
                active_users_30d, seats, logins_30d,
                round(active_users_30d / nullif(seats, 0), 4) as utilization
         from marts.health_scores where account_id = ? order by as_of_date""", [account_id])
-    # Runs of consecutive days in one lifecycle stage, each ending where the next starts.
-    stages = rows(cur, """
-        with days as (
-            select as_of_date, lifecycle_stage,
-                   row_number() over (order by as_of_date)
-                   - row_number() over (partition by lifecycle_stage order by as_of_date) as run
-            from marts.health_scores where account_id = ?
-        ), runs as (
-            select lifecycle_stage, min(as_of_date) as start_date, max(as_of_date) as last_date
-            from days group by lifecycle_stage, run
-        )
-        select lifecycle_stage, strftime(start_date, '%Y-%m-%d') as start_date,
-               strftime(coalesce(lead(start_date) over (order by start_date), last_date), '%Y-%m-%d') as end_date
-        from runs order by start_date""", [account_id])
+    # Runs of consecutive days in one lifecycle stage (at most a few hundred days), each
+    # ending where the next starts.
+    stages = []
+    for day in history:
+        if not stages or stages[-1]["lifecycle_stage"] != day["lifecycle_stage"]:
+            if stages:
+                stages[-1]["end_date"] = day["as_of_date"]
+            stages.append({"lifecycle_stage": day["lifecycle_stage"], "start_date": day["as_of_date"]})
+    if stages:
+        stages[-1]["end_date"] = history[-1]["as_of_date"]
     # Band thresholds of the scorecard, per stage run. A learned version (`v1-fit-2026-10-01`)
     # keeps the thresholds of the seed version it was learned from (`v1`).
-    thresholds = rows(cur, """
-        with seed as (
-            select * from seeds.health_band_thresholds
-            where scorecard_version = $version or starts_with($version, scorecard_version || '-')
-            qualify length(scorecard_version) = max(length(scorecard_version)) over ()
-        ), stages as (
-            select unnest($stages::struct(lifecycle_stage varchar, start_date varchar, end_date varchar)[], recursive := true)
-        )
-        select stages.lifecycle_stage, stages.start_date, stages.end_date, seed.band, seed.min_score
-        from stages join seed on seed.lifecycle_stage = stages.lifecycle_stage and seed.min_score > 0
-        order by stages.start_date, seed.min_score""", {"version": scorecard_version, "stages": stages}) if stages else []
+    seed = rows(cur, """
+        select lifecycle_stage, band, min_score from seeds.health_band_thresholds
+        where min_score > 0 and (scorecard_version = $version or starts_with($version, scorecard_version || '-'))
+        qualify length(scorecard_version) = max(length(scorecard_version)) over ()
+        order by min_score""", {"version": scorecard_version}) if stages else []
+    thresholds = [{**run, "band": t["band"], "min_score": t["min_score"]}
+                  for run in stages for t in seed if t["lifecycle_stage"] == run["lifecycle_stage"]]
     return {"history": history, "stages": stages, "thresholds": thresholds}
 
 

@@ -109,3 +109,19 @@ def test_rerun_of_ingest_adds_no_duplicates(module_home, completed_run):
     with duckdb.connect(str(module_home.warehouse), read_only=True) as con:
         after = {t: _count(con, t) for t in before}
     assert after == before
+
+
+def test_churn_model_runs_between_the_dbt_steps_of_one_job(warehouse, module_sandbox):
+    """dbt (health_scores) -> churn model asset -> dbt (crm_account_health) in the same run:
+    every scored day has its prediction row, and the CRM payload already carries it. The
+    tiny world has too few churned contracts for a model: null risk, the reason, no drivers."""
+    assert _count(warehouse, "marts.churn_predictions") == _count(warehouse, "marts.health_scores")
+    reasons = warehouse.execute(
+        "select distinct churn_risk, churn_drivers, churn_null_reason from marts.crm_account_health").fetchall()
+    assert reasons and {reason[:2] for reason in reasons} == {(None, None)}
+    # the reason of the version in force on each account's latest scored day
+    assert all(reason[2].startswith("no trustworthy churn model: 0 churned contracts known on ") for reason in reasons)
+    env = module_sandbox.env
+    sf = Salesforce(instance_url=env["SALESFORCE_INSTANCE_URL"], session_id=env["SALESFORCE_ACCESS_TOKEN"])
+    records = sf.query_all("SELECT Id, CS_Churn_Risk__c, CS_Churn_Drivers__c FROM Account")["records"]
+    assert records and {(r["CS_Churn_Risk__c"], r["CS_Churn_Drivers__c"]) for r in records} == {(None, None)}

@@ -30,7 +30,9 @@ from werkzeug.serving import make_server
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cs360.settings import Home  # noqa: E402
-from reverse_etl.alerts import _record_first_run, deliver_alerts, first_delivery_run_at, read_pending, split_backlog  # noqa: E402
+from reverse_etl.alerts import (  # noqa: E402
+    _record_first_run, deliver_alerts, first_delivery_run_at, read_pending, split_backlog,
+)
 from reverse_etl.audit import RecordOutcome, SyncRun, ensure_schema, insert_frame  # noqa: E402
 from reverse_etl.retry import fast_policy  # noqa: E402
 from reverse_etl.state import STATE_COLUMNS, Change, StateWriter, load_state  # noqa: E402

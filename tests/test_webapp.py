@@ -290,6 +290,22 @@ def test_publish_replaces_the_copy_while_a_reader_holds_it(tmp_path):
     assert sorted(p.name for p in published_path(home).parent.iterdir()) == ["cs360.duckdb"]
 
 
+def test_the_app_serves_the_new_copy_once_a_run_published_it(tmp_path):
+    home = Home(tmp_path)
+    with duckdb.connect(str(home.warehouse)) as con:
+        con.execute(WAREHOUSE_SQL)
+    publish_marts(home)
+    served = Served(create_app(published_path(home), home.root / "webapp"))
+    try:
+        assert '<h1 id="account-name">Acme</h1>' in requests.get(f"{served.url}/accounts/C-1", timeout=10).text
+        with duckdb.connect(str(home.warehouse)) as con:
+            con.execute("update marts.customer_360 set name = 'Acme Renamed' where account_id = 'C-1'")
+        publish_marts(home)
+        assert '<h1 id="account-name">Acme Renamed</h1>' in requests.get(f"{served.url}/accounts/C-1", timeout=10).text
+    finally:
+        served.stop()
+
+
 def test_a_failed_publish_leaves_the_previous_copy(tmp_path):
     home = Home(tmp_path)
     with duckdb.connect(str(home.warehouse)) as con:

@@ -32,10 +32,15 @@ class PublishedMarts:
             raise NotPublished(f"no published marts at {self.path} yet: run `cs360 run` first") from None
         with self._lock:
             if inode != self._inode or self._con is None:
-                # A connection to the replaced copy is dropped here; cursors still reading it keep it alive.
-                self._con = duckdb.connect(str(self.path), read_only=True)
+                # A database of its own, not duckdb.connect(path): DuckDB hands out one shared
+                # database per path while any connection to it is open, which would keep us on
+                # the replaced copy. Cursors still reading the old copy keep it alive.
+                self._con = duckdb.connect(":memory:")
+                self._con.execute(f"attach '{str(self.path).replace(chr(39), chr(39) * 2)}' as published (read_only)")
                 self._inode = inode
-            return self._con.cursor()
+            cursor = self._con.cursor()
+        cursor.execute("use published")  # the catalog is chosen per connection, and a cursor is one
+        return cursor
 
     def close(self) -> None:
         with self._lock:

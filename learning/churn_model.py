@@ -11,7 +11,7 @@ run on, keeps every prediction up to T.
 Learner: scikit-learn's HistGradientBoostingClassifier (handles missing values natively),
 fit on the earlier part of the known examples and calibrated (isotonic, or sigmoid when the
 held-out slice has few churn events) on the latest part, so calibration is judged on later
-data than the fit, as it is used. Below `min_churn_events` known churned contracts there is
+data than the fit, as it is used; probabilities are kept within [0.001, 0.999]. Below `min_churn_events` known churned contracts there is
 no trustworthy model: the probability is null and `null_reason` says why.
 
 Drivers: for the rows riskier than the training base rate, each group of related features
@@ -44,6 +44,10 @@ VERSIONS = "learning.model_versions"
 PREDICTIONS = "marts.churn_predictions"
 OUTCOMES = "learning_outcomes"  # temp copy of intermediate.int_crm__contract_outcomes for one run
 LEARNER = "HistGradientBoostingClassifier"
+# Isotonic calibration is a step function: past the last churner (or the first) of the held-out
+# slice it says exactly 0 (or 1), a certainty no later account can be held to.
+PROBABILITY_BOUNDS = (0.001, 0.999)
+ISOTONIC_MIN_CHURNERS = 50  # fewer churners in the calibration slice: sigmoid (two parameters)
 
 # Related features whose joint contribution is one driver, and how it reads.
 DRIVER_GROUPS: dict[str, tuple[str, ...]] = {
@@ -277,13 +281,26 @@ def _fit_calibrated(X, y, weight, days, settings: ModelSettings):
     X_fit[:, np.isnan(X_fit).all(axis=0)] = 0.0
     learner = HistGradientBoostingClassifier(random_state=settings.random_state, **settings.learner_params)
     learner.fit(X_fit, y[fit_part], sample_weight=weight[fit_part])
-    method = "isotonic" if y[calibration_part].sum() >= 50 else "sigmoid"
+    method = "isotonic" if y[calibration_part].sum() >= ISOTONIC_MIN_CHURNERS else "sigmoid"
     calibrated = CalibratedClassifierCV(FrozenEstimator(learner), method=method)
     with warnings.catch_warnings():
         # the frozen learner is not refit: the weights are meant for the calibrator alone
         warnings.filterwarnings("ignore", message="Since FrozenEstimator does not appear to accept sample_weight")
         calibrated.fit(X[calibration_part], y[calibration_part], sample_weight=weight[calibration_part])
-    return calibrated, f"{method} on {calibration_part.sum()} held-out later rows from {split_day}"
+    return (ClippedProbabilities(calibrated),
+            f"{method} on {calibration_part.sum()} held-out later rows from {split_day}")
+
+
+class ClippedProbabilities:
+    """A calibrated classifier whose churn probability stays within PROBABILITY_BOUNDS."""
+
+    def __init__(self, calibrated):
+        self.calibrated = calibrated
+        self.classes_ = calibrated.classes_
+
+    def predict_proba(self, X) -> np.ndarray:
+        churn = np.clip(self.calibrated.predict_proba(X)[:, 1], *PROBABILITY_BOUNDS)
+        return np.column_stack([1.0 - churn, churn])
 
 
 def _matrix(table: pa.Table, names: list[str]) -> np.ndarray:

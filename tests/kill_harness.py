@@ -139,8 +139,10 @@ def _q(column: str) -> str:
 
 
 def table_differences(warehouse: Path, reference: Path, schema: str, ignore: set[str] = frozenset()) -> dict[str, int]:
-    """Tables of `schema` whose rows differ from the reference's (rows in one and not the
-    other, counted with duplicates); columns in `ignore` are left out of the comparison."""
+    """Tables of `schema` whose rows differ from the reference's: rows in one and not the
+    other (with duplicates) over every non-float column, plus one per float column whose
+    total differs by more than a cent a row (DuckDB may add floats in any order, and a
+    rounded mean can move by its last digit). Columns in `ignore` are left out."""
     with duckdb.connect() as con:
         con.execute(f"attach '{warehouse}' as run (read_only)")
         con.execute(f"attach '{reference}' as ref (read_only)")
@@ -152,18 +154,25 @@ def table_differences(warehouse: Path, reference: Path, schema: str, ignore: set
             [schema]).fetchall()}
         differences = {name: -1 for name in tables ^ ours}
         for name in sorted(tables & ours):
-            columns = [r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_catalog = 'ref' "
+            columns = [(c, t) for c, t in con.execute(
+                "select column_name, data_type from information_schema.columns where table_catalog = 'ref' "
                 "and table_schema = ? and table_name = ? order by ordinal_position", [schema, name]).fetchall()
-                if r[0] not in ignore]
-            select = ", ".join(map(_q, columns))
+                if c not in ignore]
+            exact = ", ".join(_q(c) for c, t in columns if t not in _FLOATS)
             a, b = f'run.{schema}."{name}"', f'ref.{schema}."{name}"'
-            n = con.execute(f"select (select count(*) from (select {select} from {a} except all select {select} from {b}))"
-                            f" + (select count(*) from (select {select} from {b} except all select {select} from {a}))"
-                            ).fetchone()[0]
+            n = con.execute(f"select (select count(*) from (select {exact} from {a} except all select {exact} from {b}))"
+                            f" + (select count(*) from (select {exact} from {b} except all select {exact} from {a}))"
+                            ).fetchone()[0] if exact else 0
+            for column in (c for c, t in columns if t in _FLOATS):
+                ours_total, rows = con.execute(f"select coalesce(sum({_q(column)}), 0), count(*) from {a}").fetchone()
+                their_total = con.execute(f"select coalesce(sum({_q(column)}), 0) from {b}").fetchone()[0]
+                n += abs(ours_total - their_total) > 0.01 * max(rows, 1)
             if n:
                 differences[name] = n
         return differences
+
+
+_FLOATS = {"DOUBLE", "FLOAT", "REAL"}
 
 
 # --- what the doubles hold --------------------------------------------------------------------------

@@ -30,6 +30,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/ingest_events.py --sizes M L
 	$(BIN)/python benchmarks/sync.py --baseline-records 2000
 	$(BIN)/python benchmarks/bookkeeping.py --alerts 70000 --records 20000
+	$(BIN)/python benchmarks/dbt_models.py --size M --top 15
 	$(BIN)/python benchmarks/webapp.py --synthetic L
 	$(BIN)/python benchmarks/churn_eval.py --size M --seeds 1,2,3 --mechanisms all
 

@@ -111,3 +111,20 @@ def test_another_companys_world_starts_from_an_empty_warehouse(tiny_world, tmp_p
     (earlier / "meta.json").write_text(json.dumps({**read_meta(other), "as_of": "2020-01-01"}))
     reset_if_new_world(home, earlier)
     assert "a different world than last time" in capsys.readouterr().out and not home.warehouse.exists()
+
+
+@pytest.mark.slow  # two ingests of the XS world
+def test_cs360_run_against_a_restarted_sandbox_sends_the_stored_cursors(tiny_world, tmp_path, home):
+    from cs360.runner import run_stage
+    from sandbox.doubles.server import Sandbox
+
+    for attempt in (1, 2):  # a new sandbox each time: other ports, other tokens, the same systems
+        with Sandbox(tiny_world, tmp_path / f"sandbox-{attempt}") as sandbox:
+            os.environ.update(sandbox.env)
+            assert run_stage(home, "ingest", log=lambda line: None).success
+            entries = sandbox.request_log.entries()
+    assert params(first(entries, "freshdesk", "/api/v2/tickets"))["updated_since"] != EPOCH
+    assert params(first(entries, "surveys", "/v1/responses"))["updated_since"] != EPOCH
+    assert params(first(entries, "lms", "/api/v1/enrollments"))["updated_since"] != EPOCH
+    assert "cursor" in params(first(entries, "zendesk", "/incremental/tickets/cursor"))
+    assert first(entries, "hubspot", "/crm/v3/objects/companies/search")

@@ -10,6 +10,7 @@ same results. A gate whose input is missing fails: an unjudged score is not sent
 | `tenants_matched` | fewer than `MIN_TENANTS_MATCHED_SHARE` of product tenants resolve to an account |
 | `band_mix_stable` | the red/yellow/green mix moved more than `MAX_BAND_SHIFT_PSI` in 7 days |
 | `score_predicts_churn` | the latest 90-day churn AUC (with enough churned accounts) is below `MIN_VALIDATION_AUC` |
+| `model_predicts_churn` | the latest churn model version's walk-forward AUC is below `MIN_MODEL_AUC` |
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ MIN_TENANTS_MATCHED_SHARE = 0.80  # below this, the identity bridge is broken, n
 MAX_BAND_SHIFT_PSI = 0.50  # population stability index of bands vs 7 days before
 MIN_VALIDATION_AUC = 0.60  # a score that no longer ranks churners is not sent to CSMs
 MIN_CHURNED_FOR_AUC = 5  # with fewer churned accounts on a date, its AUC is noise
+MIN_MODEL_AUC = 0.75  # walk-forward AUC a churn model version must reach to be sent to CSMs
 
-GATES = ("tenants_matched", "band_mix_stable", "score_predicts_churn")
+GATES = ("tenants_matched", "band_mix_stable", "score_predicts_churn", "model_predicts_churn")
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,29 @@ def score_predicts_churn(con: duckdb.DuckDBPyConnection) -> GateResult:
                                                        "accounts": int(n_accounts), "churned": int(n_churned)})
 
 
+def model_predicts_churn(con: duckdb.DuckDBPyConnection) -> GateResult:
+    """Judged on walk-forward figures only (learning.model_versions.validation_*: each
+    version's own predictions on the days it scored, once their outcome is known). No model
+    at all passes: the CRMs then get a null churn risk with its reason, which is honest."""
+    name = "model_predicts_churn"
+    if not _relation_exists(con, "learning", "model_versions"):
+        return GateResult(name, True, "no churn model fit yet: the CRMs get a null churn risk", {"auc": "no model yet"})
+    row = con.execute(
+        "select model_version, validation_auc, validation_n, validation_churned from learning.model_versions "
+        "where validation_auc is not null and validation_churned >= ? order by fit_date desc limit 1",
+        [MIN_CHURNED_FOR_AUC]).fetchone()
+    if row is None:
+        note = f"no churn model version with {MIN_CHURNED_FOR_AUC}+ churned accounts in its validation yet"
+        return GateResult(name, True, note, {"auc": note})
+    version, auc, n, churned = row
+    return GateResult(name, auc >= MIN_MODEL_AUC,
+                      f"churn model {version} has walk-forward AUC {auc:.3f}; at least {MIN_MODEL_AUC} needed",
+                      {"model_version": version, "auc": round(float(auc), 4), "pairs": int(n),
+                       "churned": int(churned)})
+
+
 GATE_FUNCTIONS = {"tenants_matched": tenants_matched, "band_mix_stable": band_mix_stable,
-                  "score_predicts_churn": score_predicts_churn}
+                  "score_predicts_churn": score_predicts_churn, "model_predicts_churn": model_predicts_churn}
 
 
 def evaluate_gates(con: duckdb.DuckDBPyConnection) -> list[GateResult]:

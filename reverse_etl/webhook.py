@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 import urllib3.exceptions
 
-from reverse_etl.retry import retry_after_seconds
+from reverse_etl.retry import parse_retry_after, retry_after_seconds
 
 WEBHOOK_ENV = "ALERT_WEBHOOK_URL"
 TIMEOUT_SECONDS = 10.0
@@ -216,10 +216,9 @@ def _describe(exc: requests.RequestException, timeout: float) -> WebhookResult:
 
 def _retry_after(headers) -> tuple[float | None, bool]:
     """(seconds, readable): a `Retry-After` that is neither seconds nor an HTTP date is ignored."""
-    try:
-        return retry_after_seconds(headers), True
-    except (ValueError, TypeError, OverflowError, IndexError):
-        return None, False
+    value = headers.get("Retry-After") if headers else None
+    readable = value is None or parse_retry_after(value) is not None
+    return retry_after_seconds(headers), readable
 
 
 # --- the client ---------------------------------------------------------------------------------

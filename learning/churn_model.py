@@ -111,8 +111,11 @@ class RunSummary:
     versions_fit: list[str] = field(default_factory=list)
     versions_without_model: list[str] = field(default_factory=list)
     rows_scored: int = 0
+    seconds_features: float = 0.0
     seconds_fitting: float = 0.0
     seconds_scoring: float = 0.0
+    seconds_drivers: float = 0.0   # part of seconds_scoring
+    seconds_validating: float = 0.0
 
 
 DDL = f"""
@@ -164,7 +167,9 @@ def run(con: duckdb.DuckDBPyConnection, settings: ModelSettings = ModelSettings(
     if first is None:
         log("churn model: no scored days yet")
         return summary
+    started = time.perf_counter()
     feature_names = build_features(con)
+    summary.seconds_features = time.perf_counter() - started
     con.execute(f"create or replace temp table {OUTCOMES} as select * from intermediate.int_crm__contract_outcomes")
     known_versions = {row[0]: row[1] for row in con.execute(f"select fit_date, model_version from {VERSIONS}").fetchall()}
     dates = sorted(set(labels.fit_dates(first, last, settings.every)) | {d for d in known_versions if d <= last})
@@ -193,9 +198,11 @@ def run(con: duckdb.DuckDBPyConnection, settings: ModelSettings = ModelSettings(
                 + (f", {version.null_reason}" if version.null_reason else ""))
         if todo:
             started = time.perf_counter()
-            summary.rows_scored += score_period(con, version, fit_date, until, settings)
+            summary.rows_scored += score_period(con, version, fit_date, until, settings, summary)
             summary.seconds_scoring += time.perf_counter() - started
+    started = time.perf_counter()
     validate_versions(con, settings)
+    summary.seconds_validating = time.perf_counter() - started
     return summary
 
 
@@ -311,7 +318,7 @@ def _matrix(table: pa.Table, names: list[str]) -> np.ndarray:
 
 
 def score_period(con: duckdb.DuckDBPyConnection, version: Version, start: dt.date, until: dt.date,
-                 settings: ModelSettings) -> int:
+                 settings: ModelSettings, summary: RunSummary | None = None) -> int:
     """Predict the days in [start, until) not yet predicted, with their drivers."""
     present = {row[0] for row in con.execute(f"describe {FEATURE_TABLE}").fetchall()}
     columns = ", ".join(f'"{name}"' for name in version.features if name in present)
@@ -330,7 +337,10 @@ def score_period(con: duckdb.DuckDBPyConnection, version: Version, start: dt.dat
         X = _matrix(table, version.features)
         p = version.model.predict_proba(X)[:, 1]
         probability = pa.array(p)
+        started = time.perf_counter()
         drivers = _top_driver_groups(version, X, p, settings.n_drivers)
+        if summary is not None:
+            summary.seconds_drivers += time.perf_counter() - started
     scored = pa.table({"account_id": table.column("account_id"), "as_of_date": table.column("as_of_date"),
                        "probability": probability,
                        **{f"driver_{i + 1}": drivers[i] for i in range(settings.n_drivers)}})

@@ -15,6 +15,9 @@ import pytest
 from sandbox.doubles.server import Sandbox
 from tests.kill_harness import run_cs360
 
+# a full run and six syncs in child processes, one waiting out a webhook timeout
+pytestmark = pytest.mark.slow
+
 SECRET_VARIABLES = ("SALESFORCE_PASSWORD", "SALESFORCE_SECURITY_TOKEN", "HUBSPOT_ACCESS_TOKEN", "ZENDESK_API_TOKEN",
                     "FRESHDESK_API_KEY", "SURVEY_API_TOKEN", "LMS_API_TOKEN")
 

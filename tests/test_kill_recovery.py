@@ -92,6 +92,7 @@ def crm_writes(sandbox) -> set[str]:
             if e["method"] in ("POST", "PATCH", "PUT") and any(part in e["path"] for part in parts)}
 
 
+@pytest.mark.slow  # child runs of the real job: about 6 minutes on 2 shared cores
 def test_ingest_killed_mid_extract_and_mid_load_is_redone_exactly(reference, killed_home, sandbox):
     # mid-extract: after the first event file of the product source was handed to dlt
     killed(killed_home, sandbox, "ingest", "product_event_file")
@@ -111,6 +112,7 @@ def test_ingest_killed_mid_extract_and_mid_load_is_redone_exactly(reference, kil
     assert first_export.get("start_time") == ["0"], first_export
 
 
+@pytest.mark.slow  # child runs of the real job: about 6 minutes on 2 shared cores
 def test_transform_killed_mid_dbt_build_is_rebuilt_by_the_next_run(reference, killed_home, sandbox):
     killed(killed_home, sandbox, "transform", "dbt_build_event:80")
 
@@ -121,6 +123,7 @@ def test_transform_killed_mid_dbt_build_is_rebuilt_by_the_next_run(reference, ki
                                  ignore=LOAD_IDS) == {}, schema
 
 
+@pytest.mark.slow  # child runs of the real job: about 6 minutes on 2 shared cores
 def test_sync_killed_after_an_alert_post_and_after_crm_confirmations_is_completed(reference, killed_home, sandbox):
     # posted, not recorded: the next run posts it again (the documented duplicate)
     killed(killed_home, sandbox, "sync", "alert_posted")

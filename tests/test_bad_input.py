@@ -128,14 +128,7 @@ def cursors_beyond_now(home, source: str) -> dict[str, str]:
     return found
 
 
-FAR_FUTURE_SALESFORCE = pytest.mark.xfail(
-    strict=True, reason="defect: a Salesforce record whose SystemModstamp lies far in the future (9999-12-31, "
-    "epoch ms in 2286) is loaded, merged over the good record with its Id, instead of quarantined: the "
-    "Salesforce source checks SystemModstamp with `timestamp`, not `change_stamp` (the cursor stays sane)")
-
-
-@pytest.mark.parametrize("source", [pytest.param(name, marks=FAR_FUTURE_SALESFORCE) if name == "salesforce" else name
-                                    for name in ENDPOINTS])
+@pytest.mark.parametrize("source", list(ENDPOINTS))
 def test_malformed_api_records_are_quarantined_and_the_rest_loads(source, sandbox, tmp_path):
     clean = resolve_home(tmp_path / "clean")
     run_source(SOURCES[source], clean)

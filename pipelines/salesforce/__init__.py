@@ -21,7 +21,7 @@ from pipelines.credentials import SalesforceSettings, salesforce_settings
 from pipelines.cursors import UpdatedSince, iso_seconds
 from pipelines.http import retrying_session
 from pipelines.salesforce.client import salesforce_client
-from pipelines.validation import RecordSpec, boolean, rejects_resource, timestamp
+from pipelines.validation import RecordSpec, boolean, change_stamp, rejects_resource
 
 BATCH = 2000  # records per yielded batch (one SOQL page)
 
@@ -56,8 +56,10 @@ def soql(sobject: str, fields: list[str], modified_since: datetime) -> str:
 
 
 def _spec(name: str, fields: list[str]) -> RecordSpec:
+    """`SystemModstamp` is the cursor field: a far-future stamp is quarantined, or it would be
+    merged over the good record with the same Id (and, as the newest, win every later merge)."""
     optional = {"IsDeleted": boolean} if "IsDeleted" in fields else {}
-    return RecordSpec(name, required={"Id": salesforce_id, "SystemModstamp": timestamp}, optional=optional)
+    return RecordSpec(name, required={"Id": salesforce_id, "SystemModstamp": change_stamp}, optional=optional)
 
 
 def salesforce_id(value: object) -> str | None:

@@ -32,6 +32,7 @@ from pipelines.validation import MAX_CLOCK_SKEW, parse_timestamp
 from pipelines.warehouse import warehouse_pipeline
 from pipelines.zendesk import zendesk
 from sandbox.doubles.faults import MISSING
+from sandbox.doubles.product_db import SCHEMA as PRODUCT_SCHEMA
 from sandbox.doubles.server import Sandbox
 from tests.kill_harness import raw_summary
 from tests.test_ingest_support import query, run_source, table_exists
@@ -228,9 +229,6 @@ def test_malformed_product_rows_and_event_lines_are_quarantined_and_the_rest_loa
 PRODUCT_DB_UNREADABLE = 20  # per kind
 
 
-@pytest.mark.xfail(strict=True, reason="defect: a product-database value SQLAlchemy cannot convert (an integer or "
-                   "text in a TIMESTAMP column, text that is not UTF-8) fails the whole product extract "
-                   "(`fromisoformat: argument must be str`, `Could not decode to UTF-8`) instead of quarantining the row")
 def test_product_rows_with_unreadable_values_are_quarantined_and_the_rest_loads(sandbox, tmp_path, monkeypatch):
     monkeypatch.delenv("PRODUCT_EVENTS_PATH")
     clean = resolve_home(tmp_path / "clean")
@@ -247,7 +245,61 @@ def test_product_rows_with_unreadable_values_are_quarantined_and_the_rest_loads(
     rejects = rejected(home, "product")
     assert Counter(category(reason)[0] for _, reason in rejects) == {"created_at": 2 * PRODUCT_DB_UNREADABLE,
                                                                      "name": PRODUCT_DB_UNREADABLE}
+    assert Counter(rejects) == {
+        ("tenants", 'created_at: expected an ISO-8601 timestamp, got "-1"'): PRODUCT_DB_UNREADABLE,
+        ("tenants", 'created_at: expected an ISO-8601 timestamp, got "yesterday"'): PRODUCT_DB_UNREADABLE,
+        ("tenants", "name: expected UTF-8 text, got bytes b'f\\xff'"): PRODUCT_DB_UNREADABLE,
+    }
     assert good_tables(raw_summary(home.warehouse)) == good_tables(raw_summary(clean.warehouse))
+
+
+@pytest.fixture
+def product_db(tmp_path, monkeypatch) -> Path:
+    """The product database's schema with three tenants and no users; no event files."""
+    path = tmp_path / "product.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(PRODUCT_SCHEMA)
+        db.executemany("insert into tenants values (?, ?, ?, ?)", [
+            ("T1", "One", "a@one.example", "2025-01-02 03:04:05"),
+            ("T2", "Two", "b@two.example", "2025-02-03T04:05:06.250000"),
+            ("T3", "Three", "c@three.example", "2025-03-04"),
+        ])
+    monkeypatch.setenv("PRODUCT_DB_URL", f"sqlite:///{path}")
+    monkeypatch.delenv("PRODUCT_EVENTS_PATH", raising=False)
+    return path
+
+
+def _tenants(home) -> list[tuple]:
+    return query(home, "select tenant_id, name, strftime(created_at, '%Y-%m-%d %H:%M:%S.%f'), is_deleted "
+                       "from raw_product.tenants order by tenant_id")
+
+
+def test_a_row_that_turns_unreadable_keeps_its_last_good_version_and_is_not_marked_deleted(product_db, tmp_path):
+    home = resolve_home(tmp_path / "home")
+    run_source(product, home)
+    first = [("T1", "One", "2025-01-02 03:04:05.000000", False), ("T2", "Two", "2025-02-03 04:05:06.250000", False),
+             ("T3", "Three", "2025-03-04 00:00:00.000000", False)]
+    assert _tenants(home) == first
+
+    with sqlite3.connect(product_db) as db:
+        db.execute("update tenants set created_at = 'infinity' where tenant_id = 'T1'")
+        db.execute("update tenants set name = cast(x'54776fc3' as text) where tenant_id = 'T2'")  # cut mid-character
+        db.execute("update tenants set name = 'Three, renamed', created_at = '2025-03-04T12:00:00+02:00' "
+                   "where tenant_id = 'T3'")
+        db.execute("insert into tenants values ('T4', 'Four', 'd@four.example', 20250405)")
+        db.execute("insert into tenants values ('T5', 'Five', 'e@five.example', '0000-01-01 00:00:00')")  # no year 0
+    run_source(product, home)
+
+    assert _tenants(home) == first[:2] + [("T3", "Three, renamed", "2025-03-04 10:00:00.000000", False)]
+    assert sorted(rejected(home, "product")) == [
+        ("tenants", 'created_at: expected an ISO-8601 timestamp, got "0000-01-01 00:00:00"'),
+        ("tenants", 'created_at: expected an ISO-8601 timestamp, got "20250405"'),
+        ("tenants", 'created_at: expected an ISO-8601 timestamp, got "infinity"'),
+        ("tenants", "name: expected UTF-8 text, got bytes b'Two\\xc3'"),
+    ]
+    records = {json.loads(record)["tenant_id"]: json.loads(record)
+               for (record,) in query(home, "select record from raw_product._rejected_records")}
+    assert records["T2"]["name"] == "Two\\xc3" and records["T4"]["created_at"] == "20250405"
 
 
 def test_over_a_thousand_malformed_records_spread_over_every_source():

@@ -58,6 +58,7 @@ from dlt.sources.sql_database import sql_table
 from cs360.killpoints import kill_point
 from pipelines.credentials import ProductSettings, product_settings
 from pipelines.product.event_files import EVENT_SUFFIXES, SOURCE_FILE, EventFile, LoadFileWriter, event_files
+from pipelines.product.loose_values import LooseValues
 from pipelines.validation import as_rejects, columns, declare_columns, rejected_row, rejects_resource
 
 log = logging.getLogger(__name__)
@@ -86,16 +87,20 @@ def product(settings: ProductSettings | None = None) -> Iterator[DltResource]:
 def _database_table(table: str, settings: ProductSettings | None) -> Iterator[pa.Table]:
     # The inner sql_table is built here, at load time, so no connection exists at import.
     key = PRODUCT_TABLES[table]
+    db_url = (settings or product_settings()).db_url
+    loose = LooseValues(db_url)
     source_table = sql_table(
-        credentials=(settings or product_settings()).db_url, table=table, backend="pyarrow",
-        chunk_size=DB_CHUNK_ROWS,
+        credentials=db_url, table=table, backend="pyarrow", chunk_size=DB_CHUNK_ROWS,
+        table_adapter_callback=loose.read_as_bytes,
     )
     keys: list[pa.ChunkedArray] = []
     schema: pa.Schema | None = None
     for chunk in source_table:
-        good, bad = _split_missing_key(chunk, key, table)
-        if bad:
-            yield as_rejects(bad)
+        readable, unreadable, unreadable_keys = loose.split(chunk, table, key)
+        keys.append(unreadable_keys)  # still in the database: not to be marked deleted
+        good, bad = _split_missing_key(readable, key, table)
+        if unreadable or bad:
+            yield as_rejects(unreadable + bad)
         if good.num_rows:
             keys.append(good.column(key))
             schema = good.schema

@@ -8,7 +8,9 @@ matching them to accounts is dbt's job.
 Database tables: the product keeps no change stamps or deletion log, so each run reads a
 full snapshot and merges it on the primary key. A row that was loaded before and is no
 longer in the snapshot is marked `is_deleted = true` (it is read back from the warehouse
-and merged again with the mark), not silently kept alive.
+and merged again with the mark), not silently kept alive. A row with a value that does not
+convert to its column's type (SQLite stores anything anywhere) is quarantined, not marked
+deleted (`loose_values.py`).
 
 Event files: events never change once written, so the table is appended to and each file
 is loaded once, by fingerprint (size and modification time as the file was listed, before

@@ -257,17 +257,19 @@ def fit_version(con: duckdb.DuckDBPyConnection, fit_date: dt.date, feature_names
                                f"{fit_date.isoformat()}, fewer than the {settings.min_churn_events} needed")
         return version
     # every stride-th calendar day (anchored on the epoch, so a cut world samples the same days);
-    # above max_training_rows, negatives are sampled by a hash of the key and weighted back
-    # a short known history (under ten strides) is used whole
+    # a short known history (under ten strides) is used whole. Above max_training_rows, rows
+    # are sampled by a hash of the key and weighted back: churned rows keep at least half of
+    # the budget (a large churned cohort on daily rows once left no room for any negative)
     stride = max(1, settings.train_day_stride) if (last - first).days >= 10 * settings.train_day_stride else 1
     sampled = f"select * from ({rows}) where (epoch(as_of_date) / 86400)::bigint % {stride} = 0"
     n_rows, n_positive = con.execute(f"select count(*), count(*) filter (where churned) from ({sampled})").fetchall()[0]
-    keep = min(1.0, max(settings.max_training_rows - n_positive, 1) / max(n_rows - n_positive, 1))
+    keep_positive, keep_negative = sampling_shares(n_positive, n_rows - n_positive, settings.max_training_rows)
     columns = ", ".join(f'"{name}"' for name in version.features)
     table = con.sql(
-        f"select as_of_date, churned, cast(case when churned then 1 else {1.0 / keep!r} end as double) as weight, "
-        f"{columns} "
-        f"from ({sampled}) where churned or hash(account_id, as_of_date) % 1000000 < {int(keep * 1_000_000)} "
+        f"select as_of_date, churned, cast(case when churned then {1.0 / keep_positive!r} else {1.0 / keep_negative!r} "
+        f"end as double) as weight, {columns} "
+        f"from ({sampled}) where hash(account_id, as_of_date) % 1000000 < case when churned "
+        f"then {round(keep_positive * 1_000_000)} else {round(keep_negative * 1_000_000)} end "
         "order by as_of_date, account_id").to_arrow_table()
     days = table.column("as_of_date").to_numpy()
     y = table.column("churned").to_numpy(zero_copy_only=False).astype(np.int8)
@@ -284,6 +286,16 @@ def fit_version(con: duckdb.DuckDBPyConnection, fit_date: dt.date, feature_names
     return version
 
 
+def sampling_shares(n_positive: int, n_negative: int, max_rows: int) -> tuple[float, float]:
+    """The shares of churned and retained rows kept for training, at most max_rows in all:
+    churned rows up to half the budget, or more when there are fewer retained rows."""
+    positive_budget = max(max_rows - n_negative, max_rows // 2)
+    keep_positive = min(1.0, positive_budget / max(n_positive, 1))
+    negative_budget = max(max_rows - min(n_positive, positive_budget), 1)
+    keep_negative = min(1.0, negative_budget / max(n_negative, 1))
+    return keep_positive, keep_negative
+
+
 def _fit_calibrated(X, y, weight, days, settings: ModelSettings):
     """Boosted trees on the earlier days, calibrated on the later ones (time-ordered)."""
     unique_days = np.unique(days)
@@ -291,7 +303,8 @@ def _fit_calibrated(X, y, weight, days, settings: ModelSettings):
         return None, None
     split_day = unique_days[int(len(unique_days) * (1 - settings.calibration_share))]
     fit_part, calibration_part = days < split_day, days >= split_day
-    if y[fit_part].sum() < 5 or y[calibration_part].sum() < 5:
+    if min(y[fit_part].sum(), y[calibration_part].sum(), (y[fit_part] == 0).sum(),
+           (y[calibration_part] == 0).sum()) < 5:
         return None, None
     X_fit = X[fit_part]
     # a signal never seen in the fit slice (e.g. no NPS system yet) is a constant: never split on

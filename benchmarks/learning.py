@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing
+import queue as queue_module
 import resource
 import shutil
 import sys
@@ -123,9 +124,10 @@ def generate(path: Path, accounts: int, days: int) -> None:
 
 
 def _step(step: str, warehouse: str, queue) -> None:
+    from cs360 import duckdb_limits
     from learning import churn_model, scorecard
 
-    with duckdb.connect(warehouse) as con:
+    with duckdb_limits.connect(warehouse) as con:  # the memory bound the Dagster assets run under
         con.execute("drop table if exists learning.scorecard_weights; drop table if exists learning.model_versions; "
                     "drop table if exists marts.churn_predictions")
         rows = con.execute("select count(*) from marts.health_scores").fetchall()[0][0]
@@ -156,7 +158,13 @@ def measure(step: str, warehouse: Path) -> dict:
     queue = context.Queue()
     child = context.Process(target=_step, args=(step, str(warehouse), queue))
     child.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=5)
+            break
+        except queue_module.Empty:
+            if not child.is_alive():
+                raise SystemExit(f"{step} failed (exit code {child.exitcode}): see its traceback above")
     child.join()
     return result
 

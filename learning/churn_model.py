@@ -106,8 +106,11 @@ class ModelSettings:
     # machine whose cores other processes share (DuckDB, dbt, the web app), one thread fit
     # and scored 3-6x faster than two, at a third of the CPU time.
     threads: int = 1
+    # at most 100 trees (early stopping on above 10,000 rows): scoring and drivers walk every
+    # tree for every (account, day); on an M world 0.1 x 100 judged as well as 0.06 x 200
+    # (walk-forward pooled AUC 0.939 vs 0.936, ECE 0.007 vs 0.008) with half the trees
     learner_params: dict = field(default_factory=lambda: {
-        "max_iter": 200, "learning_rate": 0.06, "max_leaf_nodes": 31, "min_samples_leaf": 40,
+        "max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 40,
         "l2_regularization": 1.0})
 
 

@@ -330,6 +330,7 @@ def test_collections_update_writes_fields_and_bumps_modstamp(sf, sandbox):
     assert {f: after[f] for f in CS_FIELDS} == {
         "CS_Health_Score__c": 71.5, "CS_Health_Band__c": "green", "CS_Health_Trend_30d__c": -3.2,
         "CS_Health_Reasons__c": "usage up", "CS_Lifecycle_Stage__c": "renewal", "CS_Churn_Risk__c": 0.12,
+        "CS_Churn_Drivers__c": None, "CS_Account_Page_URL__c": None,
         "CS_Score_Updated_At__c": "2026-03-04T06:00:00.000+0000"}
     assert after["SystemModstamp"] > before["SystemModstamp"]
     changed = sf.query_all(f"SELECT AccountNumber FROM Account WHERE SystemModstamp > {seeded[:19]}Z "

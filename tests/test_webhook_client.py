@@ -115,6 +115,7 @@ def test_plain_http_is_allowed_on_loopback_only(host):
 
 def test_a_post_reaches_the_channel_and_the_debug_log_keeps_no_path(webhook, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")  # other libraries quiet it
     result = WebhookClient(webhook.url).post(MESSAGE)
     assert result == WebhookResult(True, status=200)
     assert webhook.double.posts == [MESSAGE]

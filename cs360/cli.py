@@ -88,8 +88,13 @@ def _sandbox(args, home) -> int:
 
 def _demo(args, home) -> int:
     from cs360.demo import run_demo
+    from cs360.warehouse_lock import WarehouseLocked
 
-    return run_demo(home, size=args.size, seed=args.seed, world=args.world)
+    try:
+        return run_demo(home, size=args.size, seed=args.seed, world=args.world)
+    except WarehouseLocked as reason:  # another process holds the warehouse: say who, no traceback
+        print(reason, file=sys.stderr)
+        return 1
 
 
 def _run(args, home) -> int:

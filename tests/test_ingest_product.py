@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import sqlite3
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from sandbox.world.format import event_files
 from test_ingest_support import (  # noqa: F401  (fixtures)
     count, distinct_ids, home, query, rejects, run_source, sandbox, world_rows,
 )
+from tests.services import postgres_listening
 
 
 def _world_events(world: Path) -> int:
@@ -151,16 +151,8 @@ def test_rows_of_a_load_that_never_completed_are_replaced(sandbox, home, events_
         _world_events(tiny_world) + 10)
 
 
-def _postgres_available() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.mark.postgres
-@pytest.mark.skipif(not _postgres_available(), reason="PostgreSQL is not listening on 127.0.0.1:5432")
+@pytest.mark.skipif(not postgres_listening(), reason="PostgreSQL is not listening on 127.0.0.1:5432")
 def test_product_database_on_postgresql(home, tiny_world, monkeypatch):
     import psycopg2
 

@@ -9,7 +9,6 @@ import json
 import logging
 import secrets
 import shutil
-import socket
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,6 +21,7 @@ from pipelines.product import EventFilesMissing, product
 from pipelines.product.event_files import event_files, read_event_batches
 from pipelines.warehouse import warehouse_pipeline
 from test_ingest_support import count, home, query, run_source  # noqa: F401  (fixtures)
+from tests.services import postgres_listening
 
 # --- deletions in tables whose columns dlt renames ---------------------------------------------
 
@@ -36,14 +36,6 @@ USERS = [{"user_id": f"U{n}", "tenant_id": f"T{1 + n % 5}", "group": "admins" if
           "login": f"2025-06-{10 + n} 08:30:00"} for n in range(1, 9)]
 
 
-def _postgres_available() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def product_db(request, tmp_path, monkeypatch) -> sa.Engine:
     """A product database with awkward column names, reached through `PRODUCT_DB_URL`."""
@@ -51,7 +43,7 @@ def product_db(request, tmp_path, monkeypatch) -> sa.Engine:
         url = f"sqlite:///{tmp_path / 'product.db'}"
         yield _seeded(url, monkeypatch)
         return
-    if not _postgres_available():
+    if not postgres_listening():
         pytest.skip("PostgreSQL is not listening on 127.0.0.1:5432")
     name = f"cs360_product_{secrets.token_hex(4)}"
     admin = sa.create_engine("postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")

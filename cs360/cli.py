@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     world.add_argument("--mechanism", default="health",
                        choices=["health", "price", "feature_fade", "seasonal", "sponsor"],
                        help="why customers churn (default: their hidden health; see sandbox/world/mechanisms.py)")
+    world.add_argument("--lms-vendor", default="generic", choices=["generic", "skilljar", "thinkific"],
+                       help="which LMS the sandbox serves the training data as (default: the generic API)")
 
     sandbox = commands.add_parser("sandbox", parents=[common], help="serve the vendor API doubles for a world")
     sandbox.add_argument("--world", type=Path, required=True)
@@ -73,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 def _world(args, home) -> int:
     from sandbox.world.generator import generate_world
 
-    meta = generate_world(args.out, size=args.size, seed=args.seed, progress=print, mechanism=args.mechanism)
+    meta = generate_world(args.out, size=args.size, seed=args.seed, progress=print, mechanism=args.mechanism,
+                          lms_vendor=args.lms_vendor)
     print(f"world {meta['size']} (seed {meta['seed']}, as of {meta['as_of']}, "
           f"churn mechanism {meta.get('mechanism', 'health')}) written to {args.out}")
     return 0

@@ -10,7 +10,9 @@
 Salesforce is served over HTTPS (simple-salesforce only speaks https), the others over
 plain HTTP. Secrets are random per sandbox and only ever printed in the env exports.
 Ports are keyed by system: salesforce, hubspot, zendesk, freshdesk, surveys, lms, webhook
-(0 picks a free port).
+(0 picks a free port). The `lms` port serves the world's LMS vendor (meta.json
+`lms_vendor`, or `lms_vendor=`): the generic API, Skilljar or Thinkific, each with its own
+environment variables.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from sandbox.doubles.hubspot import HubSpotDouble
 from sandbox.doubles.lms import LmsDouble
 from sandbox.doubles.product_db import build_product_db
 from sandbox.doubles.salesforce import SalesforceDouble
+from sandbox.doubles.skilljar import SkilljarDouble
 from sandbox.doubles.surveys import SurveyDouble
+from sandbox.doubles.thinkific import ThinkificDouble
 from sandbox.doubles.tls import server_ssl_context
 from sandbox.doubles.webhook import WebhookDouble
 from sandbox.doubles.zendesk import ZendeskDouble
-from sandbox.world.format import EVENTS_DIR, read_meta
+from sandbox.world.format import EVENTS_DIR, LMS_VENDORS, lms_vendor, read_meta
 
 SYSTEMS = ("salesforce", "hubspot", "zendesk", "freshdesk", "surveys", "lms", "webhook")
 DEFAULT_PORTS = {"salesforce": 8443, "hubspot": 8444, "zendesk": 8445, "freshdesk": 8446,
@@ -51,7 +55,10 @@ class _QuietHandler(WSGIRequestHandler):
 class Sandbox:
     def __init__(self, world_dir: Path, state_dir: Path, host: str = "127.0.0.1",
                  ports: dict | None = None, page_sizes: dict | None = None, quiet: bool = True,
-                 faults: FaultPlan | None = None):
+                 faults: FaultPlan | None = None, lms_vendor: str | None = None):
+        if lms_vendor is not None and lms_vendor not in LMS_VENDORS:
+            raise ValueError(f"unknown LMS vendor {lms_vendor!r}; one of {', '.join(LMS_VENDORS)}")
+        self.lms_vendor = lms_vendor
         self.world_dir = Path(world_dir).resolve()
         self.state_dir = Path(state_dir).resolve()
         self.host = host
@@ -65,14 +72,15 @@ class Sandbox:
         self.zendesk: ZendeskDouble | None = None
         self.freshdesk: FreshdeskDouble | None = None
         self.surveys: SurveyDouble | None = None
-        self.lms: LmsDouble | None = None
+        self.lms: LmsDouble | SkilljarDouble | ThinkificDouble | None = None
         self.webhook: WebhookDouble | None = None
         self.env: dict[str, str] = {}
         self._servers: list = []
         self._threads: list[threading.Thread] = []
 
     def start(self) -> dict[str, str]:
-        read_meta(self.world_dir)  # fail early, with a clear message, on a non-world folder
+        meta = read_meta(self.world_dir)  # fail early, with a clear message, on a non-world folder
+        self.lms_vendor = self.lms_vendor or lms_vendor(meta)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.state_dir / "requests.jsonl"
         log_path.write_text("")
@@ -89,7 +97,7 @@ class Sandbox:
                                      export_page_size=sizes.get("zendesk", 1000))
         self.freshdesk = FreshdeskDouble(world, token["freshdesk"], log)
         self.surveys = SurveyDouble(world, token["surveys"], log)
-        self.lms = LmsDouble(world, token["lms"], log)
+        self.lms = _lms_double(self.lms_vendor, world, token["lms"], log)
         self.webhook = WebhookDouble(token["webhook"], log)
         apps = {s: getattr(self, s) for s in SYSTEMS}
         for app in apps.values():
@@ -109,8 +117,7 @@ class Sandbox:
             "FRESHDESK_API_KEY": token["freshdesk"],
             "SURVEY_BASE_URL": http["surveys"],
             "SURVEY_API_TOKEN": token["surveys"],
-            "LMS_BASE_URL": http["lms"],
-            "LMS_API_TOKEN": token["lms"],
+            **_lms_env(self.lms, http["lms"], token["lms"]),
             "ALERT_WEBHOOK_URL": http["webhook"] + self.webhook.path,
             "PRODUCT_DB_URL": f"sqlite:///{product_db}",
             "PRODUCT_EVENTS_PATH": str(self.world_dir / EVENTS_DIR),
@@ -118,6 +125,11 @@ class Sandbox:
             "REQUESTS_CA_BUNDLE": str(bundle_path),
         }
         return dict(self.env)
+
+    @property
+    def lms_env(self) -> dict[str, str]:
+        """The LMS part of `env` (the variables of the world's vendor)."""
+        return {k: v for k, v in self.env.items() if k.split("_")[0] in ("LMS", "SKILLJAR", "THINKIFIC")}
 
     @property
     def salesforce_login(self) -> dict[str, str]:
@@ -158,6 +170,24 @@ class Sandbox:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _lms_double(vendor: str, world: Path, token: str, log: RequestLog):
+    if vendor == "skilljar":
+        return SkilljarDouble(world, token, log)
+    if vendor == "thinkific":
+        return ThinkificDouble(world, token, log)
+    return LmsDouble(world, token, log)
+
+
+def _lms_env(double, url: str, token: str) -> dict[str, str]:
+    """The variables a company sets for its LMS (README table), pointing at the double."""
+    if isinstance(double, SkilljarDouble):
+        return {"SKILLJAR_BASE_URL": url + "/v1", "SKILLJAR_API_KEY": token, "SKILLJAR_DOMAIN": double.domain}
+    if isinstance(double, ThinkificDouble):
+        return {"THINKIFIC_BASE_URL": url + "/api/public/v1", "THINKIFIC_API_KEY": token,
+                "THINKIFIC_SUBDOMAIN": double.subdomain}
+    return {"LMS_BASE_URL": url, "LMS_API_TOKEN": token}
 
 
 def serve_forever(world_dir: Path, state_dir: Path, ports: dict | None = None,

@@ -28,6 +28,10 @@ WORLD_TABLES: dict[str, list[str]] = {
 }
 EVENT_COLUMNS = ["event_id", "tenant_id", "user_id", "event_type", "feature", "occurred_at"]
 META_KEYS = ["as_of", "seed", "size", "generator"]
+# which LMS serves the world's courses and enrollments (extra meta key `lms_vendor`);
+# worlds without the key, e.g. from another generator, use the generic API
+LMS_VENDORS = ("generic", "skilljar", "thinkific")
+DEFAULT_LMS_VENDOR = "generic"
 EVENTS_DIR = "events"
 
 
@@ -44,6 +48,13 @@ def read_meta(world_dir: Path) -> dict:
     if missing:
         raise WorldFormatError(f"{path} lacks {', '.join(missing)}")
     return meta
+
+
+def lms_vendor(meta: dict) -> str:
+    vendor = meta.get("lms_vendor") or DEFAULT_LMS_VENDOR
+    if vendor not in LMS_VENDORS:
+        raise WorldFormatError(f"meta.json names lms_vendor {vendor!r}; one of {', '.join(LMS_VENDORS)}")
+    return vendor
 
 
 def read_table(world_dir: Path, name: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from cs360 import duckdb_limits
 from cs360.settings import Home
 
 RAW_DATASETS = ("raw_product", "raw_salesforce", "raw_hubspot", "raw_zendesk", "raw_freshdesk",
-                "raw_surveys", "raw_training")
+                "raw_surveys", "raw_training", "raw_skilljar", "raw_thinkific")
 
 
 @contextmanager

@@ -13,13 +13,13 @@ from cs360.warehouse_lock import wait_for_warehouse
 from orchestration.automation import STAGE_JOBS, ensure_writer_pool_limit
 from pipelines.credentials import (
     SourceNotConfigured, freshdesk_settings, hubspot_settings, product_settings, salesforce_settings, survey_settings,
-    training_settings, zendesk_settings,
+    skilljar_settings, thinkific_settings, training_settings, zendesk_settings,
 )
 
 SOURCE_SETTINGS = {
     "product": product_settings, "salesforce": salesforce_settings, "hubspot": hubspot_settings,
     "zendesk": zendesk_settings, "freshdesk": freshdesk_settings, "surveys": survey_settings,
-    "training": training_settings,
+    "training": training_settings, "skilljar": skilljar_settings, "thinkific": thinkific_settings,
 }
 
 

@@ -21,7 +21,9 @@ from orchestration.defs.product import product_assets
 from orchestration.defs.publish import publish_assets
 from orchestration.defs.salesforce import salesforce_assets
 from orchestration.defs.scorecard import scorecard_assets
+from orchestration.defs.skilljar import skilljar_assets
 from orchestration.defs.surveys import surveys_assets
+from orchestration.defs.thinkific import thinkific_assets
 from orchestration.defs.training import training_assets
 from orchestration.defs.zendesk import zendesk_assets
 from orchestration.sensors import run_failure_to_webhook, stale_source_sensor
@@ -30,7 +32,8 @@ from orchestration.sensors import run_failure_to_webhook, stale_source_sensor
 def build_definitions(home: Home) -> Definitions:
     dbt_assets_def, dbt_resource = dbt_model_assets(home)
     assets = [*product_assets(home), *salesforce_assets(home), *hubspot_assets(home), *zendesk_assets(home),
-              *freshdesk_assets(home), *surveys_assets(home), *training_assets(home), dbt_assets_def]
+              *freshdesk_assets(home), *surveys_assets(home), *training_assets(home),
+              *skilljar_assets(home), *thinkific_assets(home), dbt_assets_def]
     assets += alert_assets(home, dbt_assets_def.keys)
     assets += churn_model_assets(home)
     assets += scorecard_assets(home)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 HUBSPOT_PUBLIC_API = "https://api.hubapi.com"
+SKILLJAR_PUBLIC_API = "https://api.skilljar.com/v1"
+THINKIFIC_PUBLIC_API = "https://api.thinkific.com/api/public/v1"
 
 
 class SourceNotConfigured(RuntimeError):
@@ -100,6 +102,21 @@ class TrainingSettings:
     api_token: str = field(repr=False)
 
 
+@dataclass(frozen=True)
+class SkilljarSettings:
+    base_url: str
+    domain: str
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ThinkificSettings:
+    base_url: str
+    subdomain: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+
+
 def _required(system: str, source: str, *names: str) -> list[str]:
     """The values of `names`, or SourceNotConfigured naming the ones that are missing."""
     values = [_env(name) for name in names]
@@ -167,3 +184,21 @@ def training_settings() -> TrainingSettings:
     base_url, token = _required("the LMS", "training", "LMS_BASE_URL", "LMS_API_TOKEN")
     base_url = require_secure_url(base_url, "LMS_BASE_URL")
     return TrainingSettings(base_url=base_url.rstrip("/"), api_token=token)
+
+
+def skilljar_settings() -> SkilljarSettings:
+    key, domain = _required("Skilljar", "skilljar", "SKILLJAR_API_KEY", "SKILLJAR_DOMAIN")
+    base_url = require_secure_url(_env("SKILLJAR_BASE_URL") or SKILLJAR_PUBLIC_API, "SKILLJAR_BASE_URL")
+    return SkilljarSettings(base_url=base_url.rstrip("/"), domain=domain, api_key=key)
+
+
+def thinkific_settings() -> ThinkificSettings:
+    """An OAuth access token (THINKIFIC_ACCESS_TOKEN), else the API key with the site's subdomain."""
+    base_url = _env("THINKIFIC_BASE_URL") or THINKIFIC_PUBLIC_API
+    token = _env("THINKIFIC_ACCESS_TOKEN")
+    if token:
+        return ThinkificSettings(base_url=require_secure_url(base_url, "THINKIFIC_BASE_URL").rstrip("/"),
+                                 access_token=token)
+    key, subdomain = _required("Thinkific", "thinkific", "THINKIFIC_API_KEY", "THINKIFIC_SUBDOMAIN")
+    return ThinkificSettings(base_url=require_secure_url(base_url, "THINKIFIC_BASE_URL").rstrip("/"),
+                             subdomain=subdomain, api_key=key)

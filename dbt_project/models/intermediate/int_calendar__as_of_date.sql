@@ -27,7 +27,7 @@ latest_other_activity as (
         union all
         select max(cast(responded_at as date)) from {{ ref('stg_surveys__responses') }}
         union all
-        select max(cast(registered_at as date)) from {{ ref('stg_training__enrollments') }}
+        select max(cast(registered_at as date)) from {{ ref('int_training__lms_enrollments') }}
     ) as activity
 ),
 

@@ -24,7 +24,7 @@ with addresses as (
         union all
         select {{ normalize_email('email') }} from {{ ref('stg_surveys__responses') }}
         union all
-        select {{ normalize_email('email') }} from {{ ref('stg_training__enrollments') }}
+        select {{ normalize_email('email') }} from {{ ref('int_training__lms_enrollments') }}
     ) as seen
     where email is not null
 ),

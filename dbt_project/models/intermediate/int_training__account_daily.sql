@@ -39,7 +39,7 @@ counts as (
 
 first_enrollment as (
     select min(cast(coalesce(registered_at, completed_at) as date)) as first_enrollment_on
-    from {{ ref('stg_training__enrollments') }}
+    from {{ ref('int_training__lms_enrollments') }}
 )
 
 select

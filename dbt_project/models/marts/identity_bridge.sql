@@ -62,7 +62,7 @@ survey_people as (
 ),
 
 training_people as (
-    select distinct {{ normalize_email('email') }} as email from {{ ref('stg_training__enrollments') }}
+    select distinct {{ normalize_email('email') }} as email from {{ ref('int_training__lms_enrollments') }}
 ),
 
 people as (

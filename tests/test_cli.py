@@ -10,7 +10,8 @@ from pathlib import Path
 from cs360.runner import SOURCE_SETTINGS
 
 CS360 = str(Path(sys.executable).with_name("cs360"))
-SOURCE_PREFIXES = ("SALESFORCE_", "HUBSPOT_", "ZENDESK_", "FRESHDESK_", "SURVEY_", "LMS_", "PRODUCT_", "ALERT_")
+SOURCE_PREFIXES = ("SALESFORCE_", "HUBSPOT_", "ZENDESK_", "FRESHDESK_", "SURVEY_", "LMS_", "SKILLJAR_",
+                   "THINKIFIC_", "PRODUCT_", "ALERT_")
 
 
 def test_run_with_nothing_configured_says_so_per_source_and_fails_cleanly(tmp_path):
@@ -19,6 +20,6 @@ def test_run_with_nothing_configured_says_so_per_source_and_fails_cleanly(tmp_pa
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     skip_lines = [line for line in result.stdout.splitlines() if "skipping" in line]
-    assert len(skip_lines) == len(SOURCE_SETTINGS) == 7
+    assert len(skip_lines) == len(SOURCE_SETTINGS) == 9
     assert "cs360_ingest: every system it needs is unconfigured, nothing to run" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr

@@ -4,12 +4,19 @@ completed-pairs cursor, faults (429, 5xx, 401, malformed records)."""
 from __future__ import annotations
 
 import pytest
+from test_ingest_support import (  # noqa: F401  (fixtures)
+    count,
+    home,
+    params,
+    query,
+    rejects,
+    requests_to,
+    run_source,
+    world_rows,
+)
 
 from pipelines.skilljar import skilljar
 from sandbox.doubles.server import Sandbox
-from test_ingest_support import (  # noqa: F401  (fixtures)
-    count, home, params, query, rejects, requests_to, run_source, world_rows,
-)
 
 
 @pytest.fixture

@@ -4,12 +4,19 @@ query[updated_after] cursor, faults (429 with RateLimit-Reset, 5xx, 401, malform
 from __future__ import annotations
 
 import pytest
+from test_ingest_support import (  # noqa: F401  (fixtures)
+    count,
+    home,
+    params,
+    query,
+    rejects,
+    requests_to,
+    run_source,
+    world_rows,
+)
 
 from pipelines.thinkific import thinkific
 from sandbox.doubles.server import Sandbox
-from test_ingest_support import (  # noqa: F401  (fixtures)
-    count, home, params, query, rejects, requests_to, run_source, world_rows,
-)
 
 UPDATED_AFTER = "query[updated_after]"
 

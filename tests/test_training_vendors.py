@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_ingest_support import home, query, run_source, world_rows  # noqa: F401  (fixtures)
 
 from cs360.cli import _parser
 from pipelines.skilljar import skilljar
@@ -19,7 +20,6 @@ from pipelines.training import training
 from sandbox.doubles.server import Sandbox
 from sandbox.world.format import WorldFormatError, lms_vendor, read_meta
 from sandbox.world.generator import generate_world
-from test_ingest_support import home, query, run_source, world_rows  # noqa: F401  (fixtures)
 
 PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 VENDOR_VARIABLES = {

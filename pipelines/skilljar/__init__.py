@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import dlt
 from dlt.sources import DltResource
@@ -34,7 +35,13 @@ from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 from pipelines.credentials import SkilljarSettings, skilljar_settings
 from pipelines.http import raise_for_status, rest_client
 from pipelines.validation import (
-    RecordSpec, columns, declare_columns, nonempty_text, rejects_resource, text, timestamp,
+    RecordSpec,
+    columns,
+    declare_columns,
+    nonempty_text,
+    rejects_resource,
+    text,
+    timestamp,
 )
 
 PAGE_SIZE = 1000  # the API's maximum since its December 2025 pagination update
@@ -80,6 +87,20 @@ def skilljar(settings: SkilljarSettings | None = None, page_size: int = PAGE_SIZ
     yield rejects_resource()
 
 
+class SameOriginLinkPaginator(JSONLinkPaginator):
+    """Follows the `next` link only to the API's own scheme, host and port: every request
+    carries the key, and a link elsewhere (a misconfigured proxy, a tampered answer) would
+    hand it over."""
+
+    def update_request(self, request) -> None:
+        if self._next_reference:
+            target, origin = urlsplit(urljoin(request.url, self._next_reference)), urlsplit(request.url)
+            if (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
+                raise ValueError(f"Skilljar's next link leads to {target.netloc or 'nowhere'}, not the API at "
+                                 f"{origin.netloc}: not followed (the API key would go with it)")
+        super().update_request(request)
+
+
 def _client(config: dict):
     settings = config["settings"] = config["settings"] or skilljar_settings()
     if config["client"] is None:
@@ -91,7 +112,7 @@ def _client(config: dict):
 def _pages(config: dict, path: str, spec: RecordSpec, shape) -> Iterator[Any]:
     _, client = _client(config)
     params = {"page_size": config["page_size"]}
-    for page in client.paginate(path, params=params, paginator=JSONLinkPaginator(next_url_path="next"),
+    for page in client.paginate(path, params=params, paginator=SameOriginLinkPaginator(next_url_path="next"),
                                 data_selector="results"):
         yield from spec.split(page, shape)
 

@@ -32,8 +32,17 @@ from pipelines.credentials import ThinkificSettings, thinkific_settings
 from pipelines.cursors import UpdatedSince, listing_started
 from pipelines.http import rest_client
 from pipelines.validation import (
-    RecordSpec, boolean, change_stamp, columns, declare_columns, identifier, nonempty_text, number, rejects_resource,
-    text, timestamp,
+    RecordSpec,
+    boolean,
+    change_stamp,
+    columns,
+    declare_columns,
+    identifier,
+    nonempty_text,
+    number,
+    rejects_resource,
+    text,
+    timestamp,
 )
 
 LIMIT = 250

@@ -32,7 +32,14 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
 from sandbox.doubles.common import (
-    Clock, JsonApp, RequestLog, basic_credentials, iso_z, json_response, person_name, retry_after_header,
+    Clock,
+    JsonApp,
+    RequestLog,
+    basic_credentials,
+    iso_z,
+    json_response,
+    person_name,
+    retry_after_header,
     same_secret,
 )
 from sandbox.doubles.training_world import load_training, vendor_id

@@ -32,7 +32,15 @@ from pathlib import Path
 from werkzeug.routing import Map, Rule
 
 from sandbox.doubles.common import (
-    Clock, JsonApp, RequestLog, bearer_token, iso_z, json_response, parse_instant, person_name, same_secret,
+    Clock,
+    JsonApp,
+    RequestLog,
+    bearer_token,
+    iso_z,
+    json_response,
+    parse_instant,
+    person_name,
+    same_secret,
     stable_int,
 )
 from sandbox.doubles.training_world import load_training

@@ -3,6 +3,8 @@ completed-pairs cursor, faults (429, 5xx, 401, malformed records)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from test_ingest_support import (  # noqa: F401  (fixtures)
     count,
@@ -113,3 +115,24 @@ def test_a_wrong_api_key_fails_at_once_without_showing_it(sandbox, home, monkeyp
     statuses = [e["status"] for e in sandbox.request_log.entries("skilljar")]
     # no retry of a refused key: one request per list that had started (courses, published courses)
     assert set(statuses) == {401} and len(statuses) <= 2
+
+
+def test_a_next_link_to_another_host_is_not_followed(sandbox, home, monkeypatch):
+    """The key goes with every request: a next link off the API's origin stops the load."""
+    serve_page = sandbox.lms._page
+
+    def elsewhere(request, rows):
+        response = serve_page(request, rows)
+        body = json.loads(response.get_data())
+        if body["next"]:
+            body["next"] = "https://collector.example.net/v1/courses?page=2"
+            response.set_data(json.dumps(body))
+        return response
+
+    monkeypatch.setattr(sandbox.lms, "_page", elsewhere)
+
+    with pytest.raises(Exception, match="collector.example.net, not the API"):
+        run_source(skilljar, home, page_size=2)
+
+    # the first page only: page 2 was never asked for, of the API or of anyone else
+    assert [params(e) for e in requests_to(sandbox, "skilljar", "/v1/courses")] == [{"page_size": "2"}]

@@ -92,3 +92,15 @@ def test_a_wrong_api_key_fails_at_once_without_showing_it(sandbox, home, monkeyp
     assert "401" in str(failure.value) and "wrong-key-123" not in str(failure.value)
     statuses = [e["status"] for e in sandbox.request_log.entries("thinkific")]
     assert set(statuses) == {401} and len(statuses) <= 2
+
+
+def test_an_oauth_access_token_replaces_the_api_key(sandbox, home, tiny_world, monkeypatch):
+    sandbox.lms.access_token = "oauth-access-token"
+    monkeypatch.delenv("THINKIFIC_API_KEY")
+    monkeypatch.delenv("THINKIFIC_SUBDOMAIN")
+    monkeypatch.setenv("THINKIFIC_ACCESS_TOKEN", "oauth-access-token")
+
+    run_source(thinkific, home)
+
+    assert count(home, "raw_thinkific.enrollments") == len(world_rows(tiny_world, "enrollments"))
+    assert {e["status"] for e in sandbox.request_log.entries("thinkific")} == {200}

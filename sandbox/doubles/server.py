@@ -127,11 +127,6 @@ class Sandbox:
         return dict(self.env)
 
     @property
-    def lms_env(self) -> dict[str, str]:
-        """The LMS part of `env` (the variables of the world's vendor)."""
-        return {k: v for k, v in self.env.items() if k.split("_")[0] in ("LMS", "SKILLJAR", "THINKIFIC")}
-
-    @property
     def salesforce_login(self) -> dict[str, str]:
         """The username-password login (SOAP, as simple-salesforce does it) for the double,
         as the environment of contract section 2 names it; see salesforce_login."""

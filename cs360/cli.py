@@ -78,7 +78,8 @@ def _world(args, home) -> int:
     meta = generate_world(args.out, size=args.size, seed=args.seed, progress=print, mechanism=args.mechanism,
                           lms_vendor=args.lms_vendor)
     print(f"world {meta['size']} (seed {meta['seed']}, as of {meta['as_of']}, "
-          f"churn mechanism {meta.get('mechanism', 'health')}) written to {args.out}")
+          f"churn mechanism {meta.get('mechanism', 'health')}, LMS {meta.get('lms_vendor', 'generic')}) "
+          f"written to {args.out}")
     return 0
 
 

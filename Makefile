@@ -26,7 +26,7 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 dev: $(STAMP)
-	$(BIN)/python -c "from cs360.settings import resolve_home; resolve_home()"  # writes dagster.yaml
+	$(BIN)/python -c "from cs360_core.settings import resolve_home; resolve_home()"  # writes dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
 
 # Scale measurements, kept out of the test suite: each prints a table of figures and ratios.

@@ -29,7 +29,7 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cs360.settings import Home  # noqa: E402
+from cs360_core.settings import Home  # noqa: E402
 from reverse_etl.alerts import (  # noqa: E402
     _record_first_run, deliver_alerts, first_delivery_run_at, read_pending, split_backlog,
 )

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     root = base / f"dbt-{args.size.lower()}-seed{args.seed}"
     root.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(root / "home" / "dagster")  # not the operator's instance
-    from cs360.settings import resolve_home
+    from cs360_core.settings import resolve_home
     from sandbox.doubles.server import Sandbox
 
     home = resolve_home(root / "home")

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cs360.settings import Home, resolve_home  # noqa: E402
+from cs360_core.settings import Home, resolve_home  # noqa: E402
 from pipelines.credentials import ProductSettings  # noqa: E402
 from pipelines.product import product  # noqa: E402
 from pipelines.warehouse import warehouse_pipeline  # noqa: E402

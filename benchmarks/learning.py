@@ -124,7 +124,7 @@ def generate(path: Path, accounts: int, days: int) -> None:
 
 
 def _step(step: str, warehouse: str, queue) -> None:
-    from cs360 import duckdb_limits
+    from cs360_core import duckdb_limits
     from learning import churn_model, scorecard
 
     with duckdb_limits.connect(warehouse) as con:  # the memory bound the Dagster assets run under

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cs360.settings import Home  # noqa: E402
+from cs360_core.settings import Home  # noqa: E402
 from reverse_etl.mapping import load_mappings  # noqa: E402
 from reverse_etl.retry import RetryPolicy  # noqa: E402
 from reverse_etl.sync import sync_destination  # noqa: E402

@@ -29,9 +29,9 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cs360.settings import Home  # noqa: E402
+from cs360_core.settings import Home  # noqa: E402
 from webapp.app import create_app  # noqa: E402
-from webapp.publish import published_path, publish_marts  # noqa: E402
+from cs360_core.published import published_path, publish_marts  # noqa: E402
 
 SIZES = {"S": 200, "M": 2_000, "L": 20_000}
 DAYS = {"S": 365, "M": 365, "L": 730}

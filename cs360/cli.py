@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cs360.settings import load_dotenv, resolve_home
+from cs360_core.settings import load_dotenv, resolve_home
 
 STAGES = ("ingest", "transform", "sync", "all")
 
@@ -92,7 +92,7 @@ def _sandbox(args, home) -> int:
 
 def _demo(args, home) -> int:
     from cs360.demo import run_demo
-    from cs360.warehouse_lock import WarehouseLocked
+    from cs360_core.warehouse_lock import WarehouseLocked
 
     try:
         return run_demo(home, size=args.size, seed=args.seed, world=args.world)
@@ -103,7 +103,7 @@ def _demo(args, home) -> int:
 
 def _run(args, home) -> int:
     from cs360.runner import NothingToRun, run_stage
-    from cs360.warehouse_lock import WarehouseLocked
+    from cs360_core.warehouse_lock import WarehouseLocked
 
     try:
         stage = run_stage(home, args.stage)
@@ -119,7 +119,7 @@ def _run(args, home) -> int:
 def _sync(args, home) -> int:
     """Each CRM (or the one named), then the alert webhook when no target is named.
     A destination without credentials is skipped with one line (an error when named)."""
-    from pipelines.credentials import SourceNotConfigured
+    from cs360_core.configuration import SourceNotConfigured
     from reverse_etl.alerts import deliver_alerts
     from reverse_etl.retry import RateLimitExhausted, RetriesExhausted
     from reverse_etl.sync import DESTINATIONS, SyncAborted, sync_destination
@@ -173,7 +173,7 @@ def _serve(args, home) -> int:
 
 
 def _scorecard(args, home) -> int:
-    from cs360 import duckdb_limits
+    from cs360_core import duckdb_limits
     from learning import propose
 
     with duckdb_limits.connect(home.warehouse) as con:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cs360 import report
 from cs360.runner import run_stage
-from cs360.settings import Home
+from cs360_core.settings import Home
 from sandbox.doubles.server import Sandbox
 from sandbox.world.format import read_meta
 from sandbox.world.generator import generate_world

@@ -5,8 +5,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 
-from cs360 import duckdb_limits
-from cs360.settings import Home
+from cs360_core import duckdb_limits
+from cs360_core.introspection import table_names
+from cs360_core.settings import Home
 
 RAW_DATASETS = ("raw_product", "raw_salesforce", "raw_hubspot", "raw_zendesk", "raw_freshdesk",
                 "raw_surveys", "raw_training", "raw_skilljar", "raw_thinkific")
@@ -21,9 +22,7 @@ def warehouse(home: Home):
         con.close()
 
 
-def _tables(con, schema: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]).fetchall()]
+_tables = table_names
 
 
 def raw_row_counts(con) -> dict[str, int]:

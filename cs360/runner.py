@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
 
 from cs360.dead_runs import process_tags, release_dead_runs
-from cs360.settings import Home
-from cs360.warehouse_lock import wait_for_warehouse
+from cs360_core.settings import Home
+from cs360_core.warehouse_lock import wait_for_warehouse
 from orchestration.automation import STAGE_JOBS, ensure_writer_pool_limit
 from pipelines.credentials import (
     SourceNotConfigured, freshdesk_settings, hubspot_settings, product_settings, salesforce_settings, survey_settings,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dagster import DagsterInstance, RunsFilter
 
 from cs360 import report
-from cs360.settings import Home
+from cs360_core.settings import Home
 from orchestration.automation import STAGE_JOBS
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import duckdb
 
+from cs360_core.introspection import column_names
+
 FEATURE_TABLE = "learning_features"
 ID_COLUMNS = ("account_id", "as_of_date", "contract_id", "lifecycle_stage")
 STAGES = ("onboarding", "adoption", "renewal")
@@ -53,9 +55,7 @@ MISSING_FLAGS = {"no_usage_data": "active_users_30d", "no_support_data": "ticket
 def component_columns(con: duckdb.DuckDBPyConnection, scores: str = "marts.health_scores") -> list[str]:
     """The `<component>_score` columns the score table has (components may be added)."""
     schema, table = scores.split(".")
-    names = [row[0] for row in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "order by ordinal_position", [schema, table]).fetchall()]
+    names = column_names(con, schema, table)
     return [name for name in names if name.endswith("_score") and name != "health_score"]
 
 

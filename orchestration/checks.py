@@ -19,8 +19,8 @@ from dagster import (
     multi_asset_check,
 )
 
-from cs360 import duckdb_limits
-from cs360.settings import Home
+from cs360_core import duckdb_limits
+from cs360_core.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
 from reverse_etl import gates
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dagster import AssetKey, Definitions, definitions
 from dagster_dlt import DagsterDltResource
 
-from cs360.settings import Home, resolve_home
+from cs360_core.settings import Home, resolve_home
 from orchestration.automation import JOBS, SCHEDULES
 from orchestration.checks import raw_row_count_checks, sync_gate_checks
 from orchestration.defs.alerts import alert_assets

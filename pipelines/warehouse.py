@@ -8,9 +8,9 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.runtime.collector import NullCollector
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from cs360 import duckdb_limits
-from cs360.killpoints import kill_point
-from cs360.settings import Home
+from cs360_core import duckdb_limits
+from cs360_core.killpoints import kill_point
+from cs360_core.settings import Home
 
 
 def raw_dataset(source_name: str) -> str:
@@ -29,7 +29,7 @@ def warehouse_pipeline(source_name: str, home: Home) -> dlt.Pipeline:
     dlt.config["load.workers"] = 1
     return dlt.pipeline(
         pipeline_name=f"cs360_{source_name}",
-        # DuckDB's memory bound (cs360.duckdb_limits), set on each connection dlt opens
+        # DuckDB's memory bound (cs360_core.duckdb_limits), set on each connection dlt opens
         destination=dlt.destinations.duckdb(DuckDbCredentials(
             str(home.warehouse), global_config=duckdb_limits.duckdb_config())),
         dataset_name=raw_dataset(source_name),

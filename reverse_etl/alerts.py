@@ -31,11 +31,12 @@ import duckdb
 import pandas as pd
 import requests
 
-from cs360 import duckdb_limits
-from cs360.killpoints import kill_point
-from cs360.settings import Home
-from pipelines.credentials import SourceNotConfigured
-from reverse_etl.audit import ensure_schema, has_table, insert_frame, now_utc
+from cs360_core import duckdb_limits
+from cs360_core.killpoints import kill_point
+from cs360_core.settings import Home
+from cs360_core.configuration import SourceNotConfigured
+from cs360_core.introspection import column_names, table_exists
+from reverse_etl.audit import ensure_schema, insert_frame, now_utc
 from reverse_etl.retry import RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError
 from reverse_etl.webhook import InvalidWebhookURL, WebhookClient, WebhookResult
 
@@ -137,11 +138,9 @@ DONE_STATUSES = ("delivered", "parked", "backlog")
 
 def _account_join(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     """The account's name and CSM from `marts.customer_360`, when it has them."""
-    if not has_table(con, "marts", "customer_360"):
+    if not table_exists(con, "marts", "customer_360"):
         return "", ""
-    known = {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'marts' "
-        "and table_name = 'customer_360'").fetchall()}
+    known = set(column_names(con, "marts", "customer_360"))
     wanted = [f"c.{c}" + (" as account_name" if c == "name" else "") for c in ("name", "owner_csm") if c in known]
     if "account_id" not in known or not wanted:
         return "", ""
@@ -153,7 +152,7 @@ def read_pending(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     alert, with what earlier tries recorded (`tried`, `attempts`, `first_attempt_at`).
     The anti-join runs in DuckDB, so a run reads what is pending, not the whole history."""
     account_columns, join = _account_join(con)
-    deliveries = has_table(con, "reverse_etl", "alert_deliveries")
+    deliveries = table_exists(con, "reverse_etl", "alert_deliveries")
     tried = "d.alert_id is not null" if deliveries else "false"
     previous = "d.attempts, d.first_attempt_at" if deliveries else \
         "null::integer as attempts, null::timestamptz as first_attempt_at"
@@ -183,11 +182,11 @@ def records(frame: pd.DataFrame) -> list[dict]:
 def first_delivery_run_at(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
     """When the first delivery run took place (and settled the backlog), or None before it.
     Deliveries made before this marker existed count as that first run."""
-    if has_table(con, "reverse_etl", "alert_webhook_state"):
+    if table_exists(con, "reverse_etl", "alert_webhook_state"):
         row = con.execute(f"select min(first_delivery_run_at) from {STATE_TABLE}").fetchone()
         if row and row[0] is not None:
             return row[0]
-    if has_table(con, "reverse_etl", "alert_deliveries"):
+    if table_exists(con, "reverse_etl", "alert_deliveries"):
         row = con.execute("select min(coalesce(first_attempt_at, delivered_at)) from reverse_etl.alert_deliveries "
                           "where status <> 'backlog'").fetchone()
         if row and row[0] is not None:
@@ -296,7 +295,7 @@ def deliver_alerts(
             log(f"alerts: {run.error}; nothing posted")
             return run
     with duckdb_limits.connect(home.warehouse, read_only=dry_run) as con:
-        if not has_table(con, "marts", "alerts"):
+        if not table_exists(con, "marts", "alerts"):
             log(f"alerts: {ALERTS_MODEL} does not exist yet, nothing to deliver")
             run.status = "dry_run" if dry_run else "succeeded"
             return run
@@ -362,19 +361,17 @@ def alert_summary(con: duckdb.DuckDBPyConnection) -> dict:
     """For `cs360 status`: alerts in the mart, delivered, waiting, parked; by kind."""
     summary = {"total": 0, "by_kind": {}, "delivered": 0, "retrying": 0, "parked": 0, "undelivered": 0,
                "last_errors": []}
-    if not has_table(con, "marts", "alerts"):
+    if not table_exists(con, "marts", "alerts"):
         summary["missing"] = True
         return summary
     summary["total"] = con.execute(f"select count(distinct alert_id) from {ALERTS_MODEL}").fetchone()[0]
     summary["by_kind"] = dict(con.execute(
         f"select kind, count(*) from {ALERTS_MODEL} group by 1 order by 2 desc").fetchall())
-    columns = {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'marts' and table_name = 'alerts'"
-    ).fetchall()}
+    columns = set(column_names(con, "marts", "alerts"))
     if "is_open" in columns:
         summary["open_by_kind"] = dict(con.execute(
             f"select kind, count(*) from {ALERTS_MODEL} where is_open group by 1 order by 2 desc").fetchall())
-    if has_table(con, "reverse_etl", "alert_deliveries"):
+    if table_exists(con, "reverse_etl", "alert_deliveries"):
         for status, n in con.execute(f"""
                 select d.status, count(*) from reverse_etl.alert_deliveries d
                 where d.alert_id in (select alert_id from {ALERTS_MODEL}) group by 1""").fetchall():

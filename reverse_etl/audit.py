@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from cs360_core.introspection import column_names, table_exists
+
 DDL = """
 create schema if not exists reverse_etl;
 create table if not exists reverse_etl.sync_runs (
@@ -65,12 +67,6 @@ SYNC_RECORDS_COLUMNS = ["run_id", "destination", "record_id", "account_id", "out
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
-
-
-def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table]).fetchone()[0])
 
 
 def now_utc() -> dt.datetime:
@@ -207,11 +203,9 @@ def record_run(con: duckdb.DuckDBPyConnection, run: SyncRun) -> None:
 # --- read side, for `cs360 status` ------------------------------------------------------
 
 def last_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    if not has_table(con, "reverse_etl", "sync_runs"):
+    if not table_exists(con, "reverse_etl", "sync_runs"):
         return []
-    ensure_columns = {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'reverse_etl' "
-        "and table_name = 'sync_runs'").fetchall()}
+    ensure_columns = set(column_names(con, "reverse_etl", "sync_runs"))
     extra = [c for c in ("status", "error", "method", "unchanged", "write_calls") if c in ensure_columns]
     columns = ["destination", "finished_at", "planned", "sent", "succeeded", "failed", "api_calls",
                "duration_seconds", *extra]
@@ -225,7 +219,7 @@ def last_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 def state_summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
     """destination → {status: records}."""
-    if not has_table(con, "reverse_etl", "sync_state"):
+    if not table_exists(con, "reverse_etl", "sync_state"):
         return {}
     summary: dict[str, dict[str, int]] = {}
     for destination, status, n in con.execute(
@@ -236,7 +230,7 @@ def state_summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
 
 def failing_records(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[dict]:
     """Records whose last attempt failed (parked first), with the vendor's reason."""
-    if not has_table(con, "reverse_etl", "sync_state"):
+    if not table_exists(con, "reverse_etl", "sync_state"):
         return []
     frame = con.execute("""
         select destination, record_id, account_id, status, attempts, last_error_code, last_error, last_attempt_at

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from cs360_core.introspection import table_exists
+
 MIN_TENANTS_MATCHED_SHARE = 0.80  # below this, the identity bridge is broken, not the customers
 MAX_BAND_SHIFT_PSI = 0.50  # population stability index of bands vs 7 days before
 MIN_VALIDATION_AUC = 0.60  # a score that no longer ranks churners is not sent to CSMs
@@ -36,15 +38,9 @@ class GateResult:
     metadata: dict = field(default_factory=dict)
 
 
-def _relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-    ).fetchone()[0] > 0
-
-
 def tenants_matched(con: duckdb.DuckDBPyConnection) -> GateResult:
     name = "tenants_matched"
-    if not _relation_exists(con, "marts", "identity_bridge"):
+    if not table_exists(con, "marts", "identity_bridge"):
         return GateResult(name, False, "marts.identity_bridge does not exist, so tenant matching cannot be judged")
     matched, total = con.execute(
         "select count(account_id), count(*) from marts.identity_bridge where source_system = 'product'"
@@ -61,7 +57,7 @@ def tenants_matched(con: duckdb.DuckDBPyConnection) -> GateResult:
 
 def band_mix_stable(con: duckdb.DuckDBPyConnection) -> GateResult:
     name = "band_mix_stable"
-    if not _relation_exists(con, "marts", "health_scores"):
+    if not table_exists(con, "marts", "health_scores"):
         return GateResult(name, False, "marts.health_scores does not exist, so the band mix cannot be judged")
     psi = con.execute(BAND_PSI_SQL).fetchone()[0]
     if psi is None:
@@ -73,7 +69,7 @@ def band_mix_stable(con: duckdb.DuckDBPyConnection) -> GateResult:
 
 def score_predicts_churn(con: duckdb.DuckDBPyConnection) -> GateResult:
     name = "score_predicts_churn"
-    if not _relation_exists(con, "marts", "score_validation"):
+    if not table_exists(con, "marts", "score_validation"):
         return GateResult(name, True, "no validation table yet", {"auc": "no validation table yet"})
     row = con.execute(
         "select auc, evaluated_on, n_accounts, n_churned from marts.score_validation "
@@ -95,7 +91,7 @@ def model_predicts_churn(con: duckdb.DuckDBPyConnection) -> GateResult:
     version's own predictions on the days it scored, once their outcome is known). No model
     at all passes: the CRMs then get a null churn risk with its reason, which is honest."""
     name = "model_predicts_churn"
-    if not _relation_exists(con, "learning", "model_versions"):
+    if not table_exists(con, "learning", "model_versions"):
         return GateResult(name, True, "no churn model fit yet: the CRMs get a null churn risk", {"auc": "no model yet"})
     row = con.execute(
         "select model_version, validation_auc, validation_n, validation_churned from learning.model_versions "

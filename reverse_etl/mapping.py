@@ -214,17 +214,12 @@ def pipeline_read_fields(destination: Destination) -> set[str]:
     """Fields of the destination object that the ingestion pipelines read (lower case):
     anything read may end up in the score, so the sync must never write it."""
     if destination.name == "salesforce":
-        from pipelines.salesforce import SOBJECTS
-
-        entries = SOBJECTS.values()    # (sObject, fields, ...)
+        from pipelines.salesforce import fields_read
     elif destination.name == "hubspot":
-        from pipelines.hubspot import CRM_OBJECTS
-
-        entries = CRM_OBJECTS.values()  # (object type, properties, ...)
+        from pipelines.hubspot import fields_read
     else:
         return set()
-    return {str(f).lower() for entry in entries if str(entry[0]).lower() == destination.object.lower()
-            for f in entry[1]}
+    return {str(f).lower() for f in fields_read(destination.object)}
 
 
 def score_input_problems(destination: Destination) -> list[str]:

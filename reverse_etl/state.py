@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 import duckdb
 import pandas as pd
 
-from reverse_etl.audit import RecordOutcome, SyncRun, has_table, insert_frame, merge_frame, outcome_frame
+from cs360_core.introspection import table_exists
+from reverse_etl.audit import RecordOutcome, SyncRun, insert_frame, merge_frame, outcome_frame
 
 STATE_COLUMNS = ["destination", "record_id", "account_id", "fingerprint", "synced_values", "synced_at",
                  "synced_run_id", "status", "failed_fingerprint", "attempts", "last_error_code", "last_error",
@@ -57,7 +58,7 @@ class RecordState:
 
 
 def load_state(con: duckdb.DuckDBPyConnection, destination: str) -> dict[str, RecordState]:
-    if not has_table(con, "reverse_etl", "sync_state"):
+    if not table_exists(con, "reverse_etl", "sync_state"):
         return {}
     frame = con.execute(
         f"select {', '.join(STATE_COLUMNS[1:])} from reverse_etl.sync_state where destination = ?",

@@ -35,10 +35,12 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from cs360 import duckdb_limits
-from cs360.killpoints import kill_point
-from cs360.settings import Home
-from pipelines.credentials import SourceNotConfigured, hubspot_settings, salesforce_settings
+from cs360_core import duckdb_limits
+from cs360_core.killpoints import kill_point
+from cs360_core.settings import Home
+from cs360_core.configuration import SourceNotConfigured
+from cs360_core.introspection import column_names
+from pipelines.credentials import hubspot_settings, salesforce_settings
 from reverse_etl.audit import RecordOutcome, SyncRun, ensure_schema, now_utc, record_run
 from reverse_etl.gates import GateResult, evaluate_gates, failed_gates
 from reverse_etl.mapping import (
@@ -81,10 +83,7 @@ class GateFailed(SyncAborted):
 
 def _model_columns(con: duckdb.DuckDBPyConnection, model: str) -> set[str] | None:
     schema, _, table = model.rpartition(".")
-    rows = con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-        [schema or "main", table]).fetchall()
-    return {r[0] for r in rows} or None
+    return set(column_names(con, schema or "main", table)) or None
 
 
 def _examples(values) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cs360.settings import Home, resolve_home
+from cs360_core.settings import Home, resolve_home
 from sandbox.doubles.server import Sandbox
 from sandbox.world.generator import generate_world
 

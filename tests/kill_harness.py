@@ -1,5 +1,5 @@
 """Run `cs360` in a child process against a sandbox, optionally SIGKILLed at a named kill
-point (cs360.killpoints), and read back what a run left: raw tables, marts, CRM fields,
+point (cs360_core.killpoints), and read back what a run left: raw tables, marts, CRM fields,
 alert posts. The child leads its own process group, so a kill takes a `dbt build` with it."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from cs360.killpoints import ENV as KILL_ENV, LOG_NAME
+from cs360_core.killpoints import ENV as KILL_ENV, LOG_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 # set by cs360 itself from the home, or by other tests: a child gets only its own

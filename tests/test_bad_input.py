@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from cs360.settings import resolve_home
+from cs360_core.settings import resolve_home
 from pipelines.freshdesk import freshdesk
 from pipelines.hubspot import hubspot
 from pipelines.product import product

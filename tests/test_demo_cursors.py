@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from cs360.demo import run_demo
-from cs360.settings import resolve_home
+from cs360_core.settings import resolve_home
 from sandbox.world.cut import cut_world
 from sandbox.world.format import read_meta
 

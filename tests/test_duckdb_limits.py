@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cs360 import duckdb_limits
-from cs360.settings import Home, resolve_home
+from cs360_core import duckdb_limits
+from cs360_core.settings import Home, resolve_home
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS_SQL = "select current_setting('memory_limit'), current_setting('temp_directory')"
@@ -132,7 +132,7 @@ def _bare_warehouse_connects(path: Path) -> list[int]:
 
 def test_no_engine_opens_the_warehouse_without_the_limit():
     # the lock probe only opens and closes the file, to see whether another process holds it
-    allowed = {"cs360/duckdb_limits.py", "cs360/warehouse_lock.py"}
+    allowed = {"cs360_core/duckdb_limits.py", "cs360_core/warehouse_lock.py"}
     found = {}
     for folder in ("cs360", "pipelines", "reverse_etl", "learning", "orchestration"):
         for path in (REPO / folder).rglob("*.py"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cs360.runner import SOURCE_SETTINGS, run_stage
-from cs360.settings import resolve_home
+from cs360_core.settings import resolve_home
 from sandbox.doubles.server import Sandbox
 from test_ingest_support import count, params, query, requests_to, world_rows
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 import duckdb
 import pytest
 
-from cs360.settings import Home, resolve_home
+from cs360_core.settings import Home, resolve_home
 from pipelines.warehouse import rows_loaded, warehouse_pipeline
 from sandbox.doubles.server import Sandbox
 

@@ -1,4 +1,4 @@
-"""Real kills: `cs360 run` in a child process, SIGKILLed at a named point (cs360.killpoints),
+"""Real kills: `cs360 run` in a child process, SIGKILLed at a named point (cs360_core.killpoints),
 then a plain rerun. The rerun must leave exactly what one clean run of the same world leaves:
 the same raw rows (no duplicates), the same marts, the same CRM fields, and every alert
 posted, at most one of them twice (the one whose post the killed run did not record).

@@ -18,7 +18,7 @@ from dagster import (
 )
 
 from cs360.runner import run_stage
-from cs360.settings import POSTGRES_STORAGE_ENV, resolve_home
+from cs360_core.settings import POSTGRES_STORAGE_ENV, resolve_home
 from orchestration.definitions import build_definitions
 from orchestration.sensors import run_failure_to_webhook
 from reverse_etl import gates

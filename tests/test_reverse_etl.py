@@ -17,7 +17,7 @@ import time
 import duckdb
 import pytest
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from reverse_etl.mapping import load_mappings
 from reverse_etl.retry import RetryPolicy, fast_policy
 from reverse_etl.sync import InvalidMapping, sync_destination

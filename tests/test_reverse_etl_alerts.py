@@ -9,7 +9,7 @@ import time
 import duckdb
 import pytest
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from reverse_etl.alerts import deliver_alerts
 from reverse_etl.retry import fast_policy
 from sandbox.doubles.faults import FaultPlan

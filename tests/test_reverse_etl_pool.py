@@ -7,7 +7,7 @@ import pytest
 from dagster import DagsterInstance, Definitions, asset
 
 from cs360.runner import run_stage
-from cs360.settings import resolve_home
+from cs360_core.settings import resolve_home
 from orchestration.automation import DUCKDB_WRITER_POOL, STAGE_JOBS
 
 

@@ -20,11 +20,11 @@ import pytest
 import requests
 import uvicorn
 
-from cs360.settings import Home
-from cs360.warehouse_lock import WarehouseLocked, wait_for_warehouse
+from cs360_core.settings import Home
+from cs360_core.warehouse_lock import WarehouseLocked, wait_for_warehouse
 from webapp.access import AccessNotConfigured, check_bind, is_loopback
 from webapp.app import create_app
-from webapp.publish import published_path, publish_marts
+from cs360_core.published import published_path, publish_marts
 
 TOKEN = "a-test-token-of-32-characters-xx"
 

@@ -25,7 +25,7 @@ from simple_salesforce import Salesforce
 
 from cs360.runner import run_stage
 from orchestration.defs.publish import PUBLISHED_MARTS_KEY
-from webapp.publish import published_path
+from cs360_core.published import published_path
 
 CHROMIUM = "/usr/bin/chromium"
 QUIET_FLAGS = ["--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update",

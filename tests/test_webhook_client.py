@@ -18,7 +18,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from reverse_etl.alerts import deliver_alerts
 from reverse_etl.retry import fast_policy
 from reverse_etl.webhook import InvalidWebhookURL, WebhookClient, WebhookResult

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uvicorn
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from webapp.access import check_bind, token_from_env
 from webapp.app import create_app
-from webapp.publish import published_path
+from cs360_core.published import published_path
 from webapp.vega_bundle import ensure_bundle
 
 DEFAULT_HOST = "127.0.0.1"

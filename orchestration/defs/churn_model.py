@@ -9,8 +9,8 @@ import os
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
-from cs360 import duckdb_limits
-from cs360.settings import Home
+from cs360_core import duckdb_limits
+from cs360_core.settings import Home
 from learning import churn_model
 from orchestration.automation import DOWNSTREAM_AUTOMATION, DUCKDB_WRITER_POOL
 from orchestration.translator import OWNER

@@ -7,10 +7,10 @@ of the code location (ingestion, dbt, schedules) keeps loading and running.
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, asset
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
 from orchestration.translator import OWNER
-from pipelines.credentials import SourceNotConfigured
+from cs360_core.configuration import SourceNotConfigured
 from reverse_etl.sync import SyncAborted, sync_destination
 
 SYNC_INPUT = AssetKey(["marts", "crm_account_health"])

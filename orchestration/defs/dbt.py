@@ -7,8 +7,8 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetsDefinition, Config
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
-from cs360.killpoints import kill_point
-from cs360.settings import Home
+from cs360_core.killpoints import kill_point
+from cs360_core.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
 from orchestration.translator import Cs360DbtTranslator
 

@@ -1,6 +1,6 @@
 """Freshdesk: tickets (SLA stats, requester) and satisfaction ratings → raw_freshdesk."""
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from orchestration.defs.ingest import raw_source_assets
 from pipelines.credentials import freshdesk_settings
 from pipelines.freshdesk import freshdesk

@@ -6,12 +6,13 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, 
 from dagster_dlt import DagsterDltResource, dlt_assets
 from dlt.sources import DltSource
 
-from cs360 import duckdb_limits
-from cs360.settings import Home
+from cs360_core import duckdb_limits
+from cs360_core.introspection import table_exists
+from cs360_core.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
 from orchestration.checks import ROW_COUNT
 from orchestration.translator import Cs360DltTranslator
-from pipelines.credentials import SourceNotConfigured
+from cs360_core.configuration import SourceNotConfigured
 from pipelines.warehouse import warehouse_pipeline
 
 
@@ -48,10 +49,8 @@ def table_row_counts(home: Home, keys: list[AssetKey]) -> dict[AssetKey, int]:
     """Rows now in each raw table (`[dataset, table]` keys), for the row-count checks."""
     counts = {}
     with duckdb_limits.connect(home.warehouse, read_only=True) as con:
-        existing = {tuple(row) for row in con.execute(
-            "select table_schema, table_name from information_schema.tables").fetchall()}
         for key in keys:
             schema, table = key.path
-            if (schema, table) in existing:
+            if table_exists(con, schema, table):
                 counts[key] = con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
     return counts

@@ -1,6 +1,6 @@
 """Product database and event files → raw_product."""
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from orchestration.defs.ingest import raw_source_assets
 from pipelines.credentials import product_settings
 from pipelines.product import product

@@ -1,17 +1,17 @@
 """The published copy of the marts, refreshed as the last step after the marts are built.
 
 Readers (the web app, analysts' SQL tools, BI tools) open `<home>/published/cs360.duckdb`,
-never the warehouse: see webapp/publish.py.
+never the warehouse: see cs360_core/published.py.
 """
 
 from collections.abc import Iterable
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from orchestration.automation import DOWNSTREAM_AUTOMATION, DUCKDB_WRITER_POOL
 from orchestration.translator import OWNER
-from webapp.publish import publish_marts
+from cs360_core.published import publish_marts
 
 PUBLISHED_MARTS_KEY = AssetKey(["published", "marts"])
 

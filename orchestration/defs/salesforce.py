@@ -1,6 +1,6 @@
 """Salesforce: sObjects → raw_salesforce, and health fields → Account."""
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from orchestration.defs.crm_sync import crm_sync_asset
 from orchestration.defs.ingest import raw_source_assets
 from pipelines.credentials import salesforce_settings

@@ -9,8 +9,8 @@ graph; Dagster runs the dbt assets before and after it as separate steps.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from cs360 import duckdb_limits
-from cs360.settings import Home
+from cs360_core import duckdb_limits
+from cs360_core.settings import Home
 from learning import scorecard
 from orchestration.automation import DOWNSTREAM_AUTOMATION, DUCKDB_WRITER_POOL
 from orchestration.translator import OWNER

@@ -1,6 +1,6 @@
 """Skilljar: courses, published courses, enrollments and course progress → raw_skilljar."""
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from orchestration.defs.ingest import raw_source_assets
 from pipelines.credentials import skilljar_settings
 from pipelines.skilljar import skilljar

@@ -1,6 +1,6 @@
 """NPS survey tool: invitations and responses → raw_surveys."""
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from orchestration.defs.ingest import raw_source_assets
 from pipelines.credentials import survey_settings
 from pipelines.surveys import surveys

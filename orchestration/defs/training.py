@@ -1,6 +1,6 @@
 """Training / LMS: courses and enrollments → raw_training."""
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from orchestration.defs.ingest import raw_source_assets
 from pipelines.credentials import training_settings
 from pipelines.training import training

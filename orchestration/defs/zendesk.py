@@ -1,6 +1,6 @@
 """Zendesk: tickets, requesters, ticket metrics, satisfaction ratings → raw_zendesk."""
 
-from cs360.settings import Home
+from cs360_core.settings import Home
 from orchestration.defs.ingest import raw_source_assets
 from pipelines.credentials import zendesk_settings
 from pipelines.zendesk import zendesk

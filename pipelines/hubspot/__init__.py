@@ -88,6 +88,13 @@ for _name, (_, _, _modified, _) in CRM_OBJECTS.items():
 OWNER_COLUMNS = columns(id="text_key", email="text", first_name="text", last_name="text", archived="bool")
 
 
+
+def fields_read(object_type: str) -> set[str]:
+    """The properties of `object_type` this source reads: reverse ETL must never write one of them."""
+    return {prop for read_type, properties, _, _ in CRM_OBJECTS.values()
+            if read_type.lower() == object_type.lower() for prop in properties}
+
+
 def _spec(name: str) -> RecordSpec:
     modified = CRM_OBJECTS[name][2]
     return RecordSpec(name, required={"id": identifier, f"properties.{modified}": change_stamp},

@@ -57,7 +57,7 @@ from dlt.destinations.exceptions import DatabaseTerminalException, DatabaseUndef
 from dlt.sources import DltResource
 from dlt.sources.sql_database import sql_table
 
-from cs360.killpoints import kill_point
+from cs360_core.killpoints import kill_point
 from pipelines.credentials import ProductSettings, product_settings
 from pipelines.product.event_files import EVENT_SUFFIXES, SOURCE_FILE, EventFile, LoadFileWriter, event_files
 from pipelines.product.loose_values import LooseValues

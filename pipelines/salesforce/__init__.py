@@ -46,6 +46,13 @@ SOBJECTS: dict[str, tuple[str, list[str]]] = {
 }
 
 
+
+def fields_read(sobject: str) -> set[str]:
+    """The fields of `sobject` this source reads: reverse ETL must never write one of them."""
+    return {field for name, (read_object, fields) in SOBJECTS.items()
+            if read_object.lower() == sobject.lower() for field in fields}
+
+
 def soql(sobject: str, fields: list[str], modified_since: datetime) -> str:
     """`SystemModstamp >=` the cursor (floored to the second): the records changed at the
     cursor come again and merge onto themselves, none changed in the same second is lost."""

@@ -28,7 +28,7 @@ from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, JSONLinkPaginator
 from requests import Request, Response
 
-from cs360.killpoints import kill_point
+from cs360_core.killpoints import kill_point
 from pipelines.credentials import ZendeskSettings, zendesk_settings
 from pipelines.cursors import UpdatedSince
 from pipelines.http import raise_for_status, rest_client

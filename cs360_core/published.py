@@ -17,7 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from cs360.settings import Home
+from cs360_core.introspection import column_names, table_exists, table_names
+from cs360_core.settings import Home
 
 # Besides every table and view of `marts`: what the customer page needs from elsewhere.
 EXTRA_TABLES = (
@@ -75,17 +76,13 @@ def publish_marts(home: Home, *, run_id: str | None = None) -> Publication:
 
 
 def _tables_to_publish(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    present = con.execute(
-        "select table_schema, table_name from information_schema.tables where table_catalog = ? "
-        "order by table_schema, table_name", [WAREHOUSE_ALIAS]).fetchall()
-    wanted = [(schema, table) for schema, table in present if schema == "marts"]
-    return wanted + [extra for extra in EXTRA_TABLES if extra in set(present)]
+    wanted = [("marts", table) for table in table_names(con, "marts", catalog=WAREHOUSE_ALIAS)]
+    return wanted + [(schema, table) for schema, table in EXTRA_TABLES
+                     if table_exists(con, schema, table, catalog=WAREHOUSE_ALIAS)]
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
-    columns = {row[0] for row in con.execute(
-        "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
-        "and table_name = ?", [WAREHOUSE_ALIAS, schema, table]).fetchall()}
+    columns = set(column_names(con, schema, table, catalog=WAREHOUSE_ALIAS))
     sort = [key for key in SORT_KEYS if key in columns]
     target = f'"{schema}"'
     con.execute(f"create schema if not exists {target}")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import contextmanager
-
 
 from cs360_core import duckdb_limits
 from cs360_core.introspection import table_names
 from cs360_core.settings import Home
+from orchestration.systems import SYSTEMS, System
 
-RAW_DATASETS = ("raw_product", "raw_salesforce", "raw_hubspot", "raw_zendesk", "raw_freshdesk",
-                "raw_surveys", "raw_training", "raw_skilljar", "raw_thinkific")
+RAW_DATASETS = tuple(system.raw_dataset for system in SYSTEMS)
 
 
 @contextmanager
@@ -22,43 +22,45 @@ def warehouse(home: Home):
         con.close()
 
 
-_tables = table_names
+def _raw_datasets(systems: Sequence[System] | None) -> tuple[str, ...]:
+    return RAW_DATASETS if systems is None else tuple(system.raw_dataset for system in systems)
 
 
-def raw_row_counts(con) -> dict[str, int]:
+def raw_row_counts(con, systems: Sequence[System] | None = None) -> dict[str, int]:
+    """Rows per raw table of the registered systems (`systems`: the registry by default)."""
     counts = {}
-    for dataset in RAW_DATASETS:
-        for table in _tables(con, dataset):
+    for dataset in _raw_datasets(systems):
+        for table in table_names(con, dataset):
             if not table.startswith("_dlt"):
                 counts[f"{dataset}.{table}"] = con.execute(f'select count(*) from {dataset}."{table}"').fetchone()[0]
     return counts
 
 
-def source_freshness(con) -> dict[str, str | None]:
+def source_freshness(con, systems: Sequence[System] | None = None) -> dict[str, str | None]:
     """Last successful load per raw dataset, from dlt's own `_dlt_loads`."""
     fresh = {}
-    for dataset in RAW_DATASETS:
-        if "_dlt_loads" in _tables(con, dataset):
+    for dataset in _raw_datasets(systems):
+        if "_dlt_loads" in table_names(con, dataset):
             fresh[dataset] = str(con.execute(
                 f"select max(inserted_at) from {dataset}._dlt_loads where status = 0").fetchone()[0])
     return fresh
 
 
 def customer_count(con) -> int:
-    if "customer_360" not in _tables(con, "marts"):
+    if "customer_360" not in table_names(con, "marts"):
         return 0
     return con.execute("select count(*) from marts.customer_360").fetchone()[0]
 
 
 def band_counts(con) -> dict[str, int]:
-    if "health_score_current" not in _tables(con, "marts"):
+    if "health_score_current" not in table_names(con, "marts"):
         return {}
     return dict(con.execute(
         "select health_band, count(*) from marts.health_score_current group by 1 order by 1").fetchall())
 
 
 def last_sync_runs(con) -> list[dict]:
-    if "sync_runs" not in _tables(con, "reverse_etl"):
+    if "sync_runs" not in table_names(con, "reverse_etl"):
         return []
     frame = con.execute("""
         select destination, finished_at, planned, sent, succeeded, failed, api_calls, dry_run
@@ -71,7 +73,7 @@ def last_sync_runs(con) -> list[dict]:
 
 def alert_delivery_counts(con) -> dict[str, int]:
     """Alerts by delivery status (delivered, backlog, retrying, parked)."""
-    if "alert_deliveries" not in _tables(con, "reverse_etl"):
+    if "alert_deliveries" not in table_names(con, "reverse_etl"):
         return {}
     return dict(con.execute(
         "select status, count(*) from reverse_etl.alert_deliveries group by 1 order by 1").fetchall())
@@ -79,7 +81,7 @@ def alert_delivery_counts(con) -> dict[str, int]:
 
 def churn_model_status(con) -> str:
     """One line: the churn model in force on the latest scored day, or why there is none."""
-    if "model_versions" not in _tables(con, "learning") or "churn_predictions" not in _tables(con, "marts"):
+    if "model_versions" not in table_names(con, "learning") or "churn_predictions" not in table_names(con, "marts"):
         return "churn model: not fit yet (no learning.model_versions); CRM churn risk is null"
     row = con.execute("""
         select v.model_version, v.null_reason, v.n_churn_events, v.validation_auc, v.validation_ece,

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
+from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 from cs360.dead_runs import process_tags, release_dead_runs
 from cs360_core.settings import Home
 from cs360_core.warehouse_lock import wait_for_warehouse
 from orchestration.automation import STAGE_JOBS, ensure_writer_pool_limit
-from pipelines.credentials import (
-    SourceNotConfigured, freshdesk_settings, hubspot_settings, product_settings, salesforce_settings, survey_settings,
-    skilljar_settings, thinkific_settings, training_settings, zendesk_settings,
-)
+from orchestration.launch import NothingToRun, launch_selection
+from orchestration.systems import SYSTEMS, System, unconfigured
 
-SOURCE_SETTINGS = {
-    "product": product_settings, "salesforce": salesforce_settings, "hubspot": hubspot_settings,
-    "zendesk": zendesk_settings, "freshdesk": freshdesk_settings, "surveys": survey_settings,
-    "training": training_settings, "skilljar": skilljar_settings, "thinkific": thinkific_settings,
-}
-
-
-class NothingToRun(RuntimeError):
-    """Every asset of the stage belongs to an unconfigured system."""
+__all__ = ["NothingToRun", "StageRun", "run_stage"]
 
 
 @dataclass
@@ -51,51 +41,35 @@ class StageRun:
         return out
 
 
-def unconfigured_sources() -> dict[str, str]:
-    """Source name → the one line explaining why it is skipped."""
-    skipped = {}
-    for name, settings in SOURCE_SETTINGS.items():
-        try:
-            settings()
-        except SourceNotConfigured as reason:
-            skipped[name] = str(reason)
-    return skipped
-
-
 def run_stage(
     home: Home,
     stage: str,
     log: Callable[[str], None] = print,
     defs: Definitions | None = None,
     log_level: str = "INFO",
+    systems: Sequence[System] = SYSTEMS,
 ) -> StageRun:
-    """Runs the stage's job in this process; `log_level` sets Dagster's console logger."""
+    """Runs the stage's job in this process, leaving out unconfigured systems as the
+    schedules do (orchestration/launch.py); `log_level` sets Dagster's console logger."""
     from orchestration.definitions import build_definitions
 
     instance = DagsterInstance.get()
     if ensure_writer_pool_limit(instance):  # DAGSTER_HOME is not the home's: give it the limit
         log(f"Dagster instance {instance.root_directory}: writer pool limited to one step at a time")
     release_dead_runs(instance, log)
-    defs = defs or build_definitions(home)
+    defs = defs or build_definitions(home, systems)
     job = defs.resolve_job_def(STAGE_JOBS[stage].name)
-    skipped = unconfigured_sources()
+    skipped = unconfigured(tuple(systems))
     for line in skipped.values():
         log(line)
-    selection = [key for key in job.asset_layer.executable_asset_keys if not _belongs_to(key, skipped)]
-    if not selection:  # an empty selection would mean "everything" to Dagster
-        raise NothingToRun(f"{job.name}: every system it needs is unconfigured, nothing to run")
+    launch = launch_selection(job, defs.resolve_asset_graph(), systems, skipped=skipped)
     wait_for_warehouse(home.warehouse, log=log)  # a reader holding it: wait, then fail naming the holder
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        asset_selection=selection,
+        asset_selection=launch.selection,
         tags=process_tags(),
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
-    return StageRun(job.name, result, sorted(skipped))
+    return StageRun(job.name, result, sorted(launch.skipped))
 
-
-def _belongs_to(key: AssetKey, skipped: dict[str, str]) -> bool:
-    """Raw tables and CRM syncs of a skipped system are left out of the run."""
-    first, last = key.path[0], key.path[-1]
-    return any(first == f"raw_{name}" or (first == "reverse_etl" and last.startswith(name)) for name in skipped)

@@ -3,14 +3,18 @@ open alerts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dagster import DagsterInstance, RunsFilter
 
 from cs360 import report
 from cs360_core.settings import Home
 from orchestration.automation import STAGE_JOBS
+from orchestration.systems import System
 
 
-def print_status(home: Home) -> None:
+def print_status(home: Home, systems: Sequence[System] | None = None) -> None:
+    """`systems`: the registry by default (orchestration/systems.py)."""
     instance = DagsterInstance.get()
     print("last run per job:")
     for job in STAGE_JOBS.values():
@@ -25,7 +29,7 @@ def print_status(home: Home) -> None:
         return
     with report.warehouse(home) as con:
         print("data freshness (last load per source):")
-        for dataset, loaded_at in report.source_freshness(con).items():
+        for dataset, loaded_at in report.source_freshness(con, systems).items():
             print(f"  {dataset:<16} {loaded_at}")
         print_sync_status(con)
         bands = report.band_counts(con)

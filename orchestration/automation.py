@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dagster import (
-    AssetKey, AssetSelection, AutomationCondition, DagsterInstance, ScheduleDefinition, define_asset_job,
+    AssetKey, AssetSelection, AutomationCondition, DagsterInstance, define_asset_job,
 )
 
 # DuckDB allows one writer process at a time: every step that writes the warehouse claims
@@ -28,13 +28,18 @@ def ensure_writer_pool_limit(instance: DagsterInstance) -> bool:
     storage.set_concurrency_slots(DUCKDB_WRITER_POOL, WRITER_POOL_LIMIT)
     return True
 
-# Sources CSMs need within the hour (NPS detractors, urgent tickets); the rest is daily.
-FREQUENT_SOURCES = ("zendesk", "freshdesk", "surveys")
+# Every asset of a source system carries its name (raw tables and the CRM sync), and raw
+# tables their freshness class (orchestration/systems.py): launches select by these tags.
+SYSTEM_TAG = "cs360/system"
+FRESHNESS_TAG = "cs360/freshness"
+# Each system's class is in the registry: what CSMs need within the hour (NPS detractors,
+# urgent tickets) is frequent, the rest daily.
 FRESHNESS_WINDOWS = {"frequent": timedelta(hours=2), "daily": timedelta(hours=26)}
 
 
-def freshness_window(source: str) -> timedelta:
-    return FRESHNESS_WINDOWS["frequent" if source in FREQUENT_SOURCES else "daily"]
+def freshness_window(freshness: str) -> timedelta:
+    """The window of a freshness class ("frequent" or "daily")."""
+    return FRESHNESS_WINDOWS[freshness]
 
 
 # The gates in front of the CRM sync, and their thresholds, live in reverse_etl/gates.py:
@@ -65,7 +70,7 @@ STAGE_JOBS = {
 
 voice_of_customer_job = define_asset_job(
     "cs360_voice_of_customer",
-    selection=AssetSelection.key_prefixes(*[[f"raw_{source}"] for source in FREQUENT_SOURCES]),
+    selection=AssetSelection.tag(FRESHNESS_TAG, "frequent"),
     description="Helpdesk and survey ingestion; marts and alerts follow by automation.",
 )
 
@@ -79,21 +84,7 @@ rebuild_score_history_job = define_asset_job(
     config={"ops": {"cs360_dbt_models": {"config": {"full_refresh": True}}}},
 )
 
-daily_schedule = ScheduleDefinition(
-    name="cs360_daily",
-    job=all_stages_job,
-    cron_schedule="0 5 * * *",
-    execution_timezone="UTC",
-    description="Every morning: yesterday's data in, scores out to the CRMs before CSMs start.",
-)
-
-hourly_schedule = ScheduleDefinition(
-    name="cs360_hourly_voice_of_customer",
-    job=voice_of_customer_job,
-    cron_schedule="5 * * * *",
-    execution_timezone="UTC",
-    description="Hourly: tickets and NPS responses in, so detractor alerts reach CSMs within the hour.",
-)
+# The schedules (cs360_daily at 05:00 UTC, cs360_hourly_voice_of_customer at :05) are in
+# orchestration/launch.py: each tick leaves out the systems the environment does not configure.
 
 JOBS = [*STAGE_JOBS.values(), voice_of_customer_job, rebuild_score_history_job]
-SCHEDULES = [daily_schedule, hourly_schedule]

@@ -10,6 +10,7 @@ never contains the URL.
 import json
 import time
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from dagster import (
     AssetKey,
@@ -22,6 +23,7 @@ from dagster import (
 )
 
 from orchestration import automation
+from orchestration.systems import DAILY, by_name
 from orchestration.notify import flush_notices, post_to_webhook, queue_notice, webhook_configured
 from reverse_etl.webhook import WebhookError
 
@@ -50,8 +52,10 @@ def failure_message(context: RunFailureSensorContext) -> str:
             + (f" in step(s) {', '.join(steps)}" if steps else "") + f": {reason}")
 
 
-def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]], clock: Callable[[], float] = time.time):
-    """Posts once per source when its newest raw load is older than its freshness window;
+def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]], clock: Callable[[], float] = time.time,
+                        windows: dict[str, timedelta] | None = None):
+    """Posts once per source when its newest raw load is older than its freshness window
+    (`windows`, from the registry; a source not in it has the daily window);
     a notice the webhook did not accept is posted again on the next tick. Each tick first
     posts the queued notices of failed runs."""
 
@@ -75,7 +79,7 @@ def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]], clock
             if not loaded:
                 continue  # never loaded: nothing can be stale yet
             newest = max(loaded)
-            window = automation.freshness_window(source)
+            window = (windows or {}).get(source) or _registered_window(source)
             if now - newest > window.total_seconds() and reported.get(source) != newest:
                 hours = (now - newest) / 3600
                 result = post_to_webhook(f":warning: cs360 source `{source}` is stale: last load {hours:.1f} h ago "
@@ -94,3 +98,8 @@ def stale_source_sensor(raw_keys_by_source: dict[str, Sequence[AssetKey]], clock
         return SkipReason(f"posted: {', '.join(delivered)}")  # no run to request; the tick says what went out
 
     return _stale_sources
+
+
+def _registered_window(source: str) -> timedelta:
+    system = by_name().get(source)
+    return automation.freshness_window(system.freshness if system else DAILY)

@@ -15,7 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from orchestration.automation import DOWNSTREAM_AUTOMATION, freshness_window
+from orchestration.automation import DOWNSTREAM_AUTOMATION, FRESHNESS_TAG, SYSTEM_TAG, freshness_window
 
 OWNER = "team:data-platform"
 
@@ -25,20 +25,33 @@ def warehouse_table_key(schema: str, table: str) -> AssetKey:
 
 
 class Cs360DltTranslator(DagsterDltTranslator):
+    """`freshness` is the system's class in the registry (orchestration/systems.py).
+
+    Each raw table is tagged with its system and freshness class: launches leave out the
+    tables of an unconfigured system by the tag, and the hourly job selects by it. Raw
+    tables are skippable: a step whose system is unconfigured says so and yields nothing."""
+
+    def __init__(self, freshness: str) -> None:
+        super().__init__()
+        self.freshness = freshness
+
     def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
         dataset = data.pipeline.dataset_name
         table = data.resource.table_name
+        system = data.resource.source_name
+        spec = super().get_asset_spec(data)
         return (
-            super()
-            .get_asset_spec(data)
+            spec
             .replace_attributes(
                 key=warehouse_table_key(dataset, table),
                 deps=[],  # raw tables are the roots of the graph: no phantom upstream keys
                 group_name="ingest",
                 owners=[OWNER],
                 description=f"`{dataset}.{table}`, landed by dlt from {data.resource.source_name}.",
-                kinds={"dlt", "duckdb", data.resource.source_name},
-                freshness_policy=FreshnessPolicy.time_window(fail_window=freshness_window(data.resource.source_name)),
+                kinds={"dlt", "duckdb", system},
+                tags={**spec.tags, SYSTEM_TAG: system, FRESHNESS_TAG: self.freshness},
+                freshness_policy=FreshnessPolicy.time_window(fail_window=freshness_window(self.freshness)),
+                skippable=True,
             )
         )
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from cs360.runner import SOURCE_SETTINGS, run_stage
+from cs360.runner import run_stage
+from orchestration.systems import SYSTEMS
 from cs360_core.settings import resolve_home
 from sandbox.doubles.server import Sandbox
 from test_ingest_support import count, params, query, requests_to, world_rows
@@ -28,7 +29,7 @@ def _raw_counts(home) -> dict[str, int]:
 
 
 def test_ingest_job_twice_lands_exactly_once_and_then_only_changes(tiny_world, tmp_path, dagster_home, monkeypatch):
-    assert set(SOURCE_SETTINGS) == {name.removeprefix("raw_") for name in RAW}
+    assert {system.name for system in SYSTEMS} == {name.removeprefix("raw_") for name in RAW}
     with Sandbox(tiny_world, tmp_path / "sandbox") as sandbox:
         for key, value in sandbox.env.items():
             monkeypatch.setenv(key, value)

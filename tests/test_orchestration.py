@@ -67,7 +67,7 @@ def test_schedules_evaluate(defs):
     daily = defs.resolve_schedule_def("cs360_daily")
     hourly = defs.resolve_schedule_def("cs360_hourly_voice_of_customer")
     for schedule, job in ((daily, "cs360_all"), (hourly, "cs360_voice_of_customer")):
-        result = schedule.evaluate_tick(build_schedule_context(instance=instance))
+        result = schedule.evaluate_tick(build_schedule_context(instance=instance, repository_def=defs.get_repository_def()))
         assert [request.job_name or schedule.job_name for request in result.run_requests] == [job]
     assert (daily.cron_schedule, hourly.cron_schedule) == ("0 5 * * *", "5 * * * *")
 

@@ -5,10 +5,12 @@ The mappings are read when the sync runs, not when Dagster loads the definitions
 of the code location (ingestion, dbt, schedules) keeps loading and running.
 """
 
+from collections.abc import Iterator
+
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, asset
 
 from cs360_core.settings import Home
-from orchestration.automation import DUCKDB_WRITER_POOL
+from orchestration.automation import DUCKDB_WRITER_POOL, SYSTEM_TAG
 from orchestration.translator import OWNER
 from cs360_core.configuration import SourceNotConfigured
 from reverse_etl.sync import SyncAborted, sync_destination
@@ -21,25 +23,31 @@ SYNC_ASSET_KEYS = {
 }
 
 
-def crm_sync_asset(destination: str, home: Home) -> AssetsDefinition:
+def crm_sync_asset(destination: str, home: Home, system: str | None = None) -> AssetsDefinition:
+    """`system`: the registered system whose CRM this is (default: the destination's name).
+    Without its credentials the step logs why and materializes nothing."""
+
     @asset(
         key=SYNC_ASSET_KEYS[destination],
         deps=[SYNC_INPUT],
         group_name="activate",
         owners=[OWNER],
         kinds={destination, "python"},
+        tags={SYSTEM_TAG: system or destination},
         description=(
             f"Health fields written to {destination} records, as mapped in reverse_etl/mappings.yaml (only "
             "changed rows, in the vendor's batch size; outcomes in reverse_etl.sync_runs / sync_records). "
             "Runs only when the sync gates pass (reverse_etl/gates.py)."
         ),
         pool=DUCKDB_WRITER_POOL,  # the sync records its outcomes in the warehouse
+        output_required=False,
     )
-    def _sync(context: AssetExecutionContext) -> MaterializeResult:
+    def _sync(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
         try:
             run = sync_destination(home, destination, log=context.log.info)
         except SourceNotConfigured as skipped:
-            raise Failure(description=str(skipped), allow_retries=False) from None
+            context.log.info(str(skipped))
+            return
         except SyncAborted as aborted:  # a failed gate, an invalid mapping or unsafe keys: nothing was written
             raise Failure(description=str(aborted), allow_retries=False) from None
         metadata = {
@@ -57,6 +65,6 @@ def crm_sync_asset(destination: str, home: Home) -> AssetsDefinition:
         }
         if run.status == "failed":  # the vendor stayed unreachable or refused the run
             raise Failure(description=f"{destination} sync stopped: {run.error}", metadata=metadata)
-        return MaterializeResult(metadata=metadata)
+        yield MaterializeResult(metadata=metadata)
 
     return _sync

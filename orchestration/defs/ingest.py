@@ -1,39 +1,48 @@
-"""The one way a dlt source becomes Dagster assets: one asset per raw table."""
+"""The one way a registered system becomes Dagster assets: one asset per raw table, and
+the CRM sync when the system is also a destination (orchestration/systems.py)."""
 
-from collections.abc import Callable
-
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 from dagster_dlt import DagsterDltResource, dlt_assets
-from dlt.sources import DltSource
 
 from cs360_core import duckdb_limits
 from cs360_core.introspection import table_exists
 from cs360_core.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
 from orchestration.checks import ROW_COUNT
+from orchestration.defs.crm_sync import crm_sync_asset
+from orchestration.systems import System
 from orchestration.translator import Cs360DltTranslator
 from cs360_core.configuration import SourceNotConfigured
 from pipelines.warehouse import warehouse_pipeline
 
 
-def raw_source_assets(source: Callable[..., DltSource], settings: Callable[[], object], home: Home) -> AssetsDefinition:
-    """`source()` without settings only names the resources; settings are read per run."""
-    definition_source = source()
+def system_assets(system: System, home: Home) -> list[AssetsDefinition]:
+    assets = [raw_source_assets(system, home)]
+    if system.crm_destination:
+        assets.append(crm_sync_asset(system.crm_destination, home, system=system.name))
+    return assets
+
+
+def raw_source_assets(system: System, home: Home) -> AssetsDefinition:
+    """`source()` without settings only names the resources; settings are read per run. An
+    unconfigured system's step logs why and yields nothing (its tables are skippable)."""
+    definition_source = system.source()
 
     @dlt_assets(
         dlt_source=definition_source,
         dlt_pipeline=warehouse_pipeline(definition_source.name, home),
         name=f"{definition_source.name}_raw",
-        dagster_dlt_translator=Cs360DltTranslator(),
+        dagster_dlt_translator=Cs360DltTranslator(system.freshness),
         pool=DUCKDB_WRITER_POOL,
     )
     def _raw_tables(context: AssetExecutionContext, dlt: DagsterDltResource):
         try:
-            run_settings = settings()
+            run_settings = system.settings()
         except SourceNotConfigured as skipped:
-            raise Failure(description=str(skipped), allow_retries=False) from None
-        context.log.info(f"loading {definition_source.name} into raw_{definition_source.name}")
-        results = list(dlt.run(context=context, dlt_source=source(run_settings)))
+            context.log.info(str(skipped))
+            return
+        context.log.info(f"loading {definition_source.name} into {system.raw_dataset}")
+        results = list(dlt.run(context=context, dlt_source=system.source(run_settings)))
         totals = table_row_counts(home, [result.asset_key for result in results])
         for result in results:
             rows = result.metadata.get("rows_loaded")

@@ -1,7 +1,7 @@
-"""Fabricate the raw dlt schemas of docs/architecture.md in a DuckDB file.
+"""Fabricate the raw dlt schemas of the registry of systems (orchestration/systems.py) in a DuckDB file.
 
 Used by tests/test_dbt_project.py to build the dbt project without running ingestion.
-Column names are exactly those of docs/architecture.md ("Raw tables"); physical types are
+Column names are exactly those of the registry (and docs/architecture.md, "Raw tables"); physical types are
 the ones dlt produces: TIMESTAMPTZ for timestamps, Salesforce dates as DATE or
 'YYYY-MM-DD' strings, HubSpot properties as strings, help-desk ids as numbers, plus
 _dlt_load_id and _dlt_id. Every source of the architecture is present (product, both
@@ -44,117 +44,22 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from orchestration.systems import SYSTEMS
+
 LOAD_ID = "1719792000.000001"
 WORLD_TODAY = date(2024, 6, 30)
 FEATURES = ["dashboards", "reports", "exports", "alerts", "integrations", "api", "automations", "sharing"]
 
-SCHEMAS: dict[str, dict[str, str]] = {
-    "raw_product.tenants": {
-        "tenant_id": "VARCHAR", "name": "VARCHAR", "signup_email": "VARCHAR", "created_at": "TIMESTAMPTZ",
-        # optional: a product that stores the customer number of its tenants
-        "crm_account_id": "VARCHAR",
-    },
-    "raw_product.users": {
-        "user_id": "VARCHAR", "tenant_id": "VARCHAR", "email": "VARCHAR", "role": "VARCHAR",
-        "created_at": "TIMESTAMPTZ",
-    },
-    "raw_product.events": {
-        "event_id": "VARCHAR", "tenant_id": "VARCHAR", "user_id": "VARCHAR", "event_type": "VARCHAR",
-        "feature": "VARCHAR", "occurred_at": "TIMESTAMPTZ",
-    },
-    "raw_salesforce.accounts": {
-        "id": "VARCHAR", "name": "VARCHAR", "account_number": "VARCHAR", "website": "VARCHAR",
-        "industry": "VARCHAR", "number_of_employees": "BIGINT", "billing_country": "VARCHAR", "type": "VARCHAR",
-        "owner_id": "VARCHAR", "created_date": "TIMESTAMPTZ", "system_modstamp": "TIMESTAMPTZ",
-        "is_deleted": "BOOLEAN",
-    },
-    "raw_salesforce.contacts": {
-        "id": "VARCHAR", "account_id": "VARCHAR", "email": "VARCHAR", "first_name": "VARCHAR",
-        "last_name": "VARCHAR", "title": "VARCHAR", "created_date": "TIMESTAMPTZ",
-        "system_modstamp": "TIMESTAMPTZ", "is_deleted": "BOOLEAN",
-    },
-    # dates as strings here (as simple-salesforce returns them) ...
-    "raw_salesforce.contracts": {
-        "id": "VARCHAR", "account_id": "VARCHAR", "contract_number": "VARCHAR", "start_date": "VARCHAR",
-        "end_date": "VARCHAR", "status": "VARCHAR", "contract_term": "BIGINT", "mrr__c": "DOUBLE",
-        "seats__c": "DOUBLE", "plan__c": "VARCHAR", "created_date": "TIMESTAMPTZ",
-        "system_modstamp": "TIMESTAMPTZ", "is_deleted": "BOOLEAN",
-    },
-    # ... and as DATE here (as dlt lands them with date detection on)
-    "raw_salesforce.opportunities": {
-        "id": "VARCHAR", "account_id": "VARCHAR", "name": "VARCHAR", "type": "VARCHAR", "stage_name": "VARCHAR",
-        "close_date": "DATE", "amount": "DOUBLE", "is_closed": "BOOLEAN", "is_won": "BOOLEAN",
-        "created_date": "TIMESTAMPTZ", "system_modstamp": "TIMESTAMPTZ", "is_deleted": "BOOLEAN",
-    },
-    "raw_salesforce.users": {
-        "id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR", "is_active": "BOOLEAN",
-        "system_modstamp": "TIMESTAMPTZ",
-    },
-    # HubSpot returns properties as strings; dlt turns ISO datetimes into TIMESTAMPTZ
-    "raw_hubspot.companies": {
-        "id": "VARCHAR", "name": "VARCHAR", "domain": "VARCHAR", "industry": "VARCHAR",
-        "numberofemployees": "VARCHAR", "country": "VARCHAR", "customer_id": "VARCHAR",
-        "hubspot_owner_id": "VARCHAR", "lifecyclestage": "VARCHAR", "customer_status": "VARCHAR",
-        "createdate": "TIMESTAMPTZ", "hs_lastmodifieddate": "TIMESTAMPTZ", "archived": "BOOLEAN",
-    },
-    "raw_hubspot.contacts": {
-        "id": "VARCHAR", "email": "VARCHAR", "firstname": "VARCHAR", "lastname": "VARCHAR",
-        "jobtitle": "VARCHAR", "associatedcompanyid": "VARCHAR", "createdate": "TIMESTAMPTZ",
-        "lastmodifieddate": "TIMESTAMPTZ", "archived": "BOOLEAN",
-    },
-    "raw_hubspot.deals": {
-        "id": "VARCHAR", "company_id": "VARCHAR", "dealname": "VARCHAR", "dealtype": "VARCHAR",
-        "dealstage": "VARCHAR", "pipeline": "VARCHAR", "amount": "VARCHAR", "closedate": "TIMESTAMPTZ",
-        "contract_start_date": "VARCHAR", "contract_end_date": "VARCHAR", "mrr": "VARCHAR", "seats": "VARCHAR",
-        "plan": "VARCHAR", "createdate": "TIMESTAMPTZ", "hs_lastmodifieddate": "TIMESTAMPTZ", "archived": "BOOLEAN",
-    },
-    "raw_hubspot.owners": {
-        "id": "VARCHAR", "email": "VARCHAR", "first_name": "VARCHAR", "last_name": "VARCHAR", "archived": "BOOLEAN",
-    },
-    "raw_zendesk.tickets": {
-        "id": "BIGINT", "requester_id": "BIGINT", "subject": "VARCHAR", "priority": "VARCHAR", "status": "VARCHAR",
-        "created_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ", "satisfaction_rating__score": "VARCHAR",
-    },
-    "raw_zendesk.users": {
-        "id": "BIGINT", "email": "VARCHAR", "name": "VARCHAR", "updated_at": "TIMESTAMPTZ",
-    },
-    "raw_zendesk.ticket_metrics": {
-        "id": "BIGINT", "ticket_id": "BIGINT", "created_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ",
-        "reply_time_in_minutes__calendar": "BIGINT", "full_resolution_time_in_minutes__calendar": "BIGINT",
-        "solved_at": "TIMESTAMPTZ",
-    },
-    "raw_zendesk.satisfaction_ratings": {
-        "id": "BIGINT", "ticket_id": "BIGINT", "requester_id": "BIGINT", "score": "VARCHAR",
-        "created_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ",
-    },
-    "raw_zendesk._rejected_records": {
-        "resource": "VARCHAR", "record": "VARCHAR", "reason": "VARCHAR", "rejected_at": "TIMESTAMPTZ",
-    },
-    "raw_freshdesk.tickets": {
-        "id": "BIGINT", "requester_id": "BIGINT", "requester__email": "VARCHAR", "subject": "VARCHAR",
-        "priority": "BIGINT", "status": "BIGINT", "created_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ",
-        "fr_due_by": "TIMESTAMPTZ", "due_by": "TIMESTAMPTZ", "stats__first_responded_at": "TIMESTAMPTZ",
-        "stats__resolved_at": "TIMESTAMPTZ", "is_deleted": "BOOLEAN",
-    },
-    "raw_freshdesk.satisfaction_ratings": {
-        "id": "BIGINT", "ticket_id": "BIGINT", "ratings__default_question": "BIGINT",
-        "created_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ",
-    },
-    "raw_surveys.invitations": {
-        "id": "VARCHAR", "email": "VARCHAR", "survey": "VARCHAR", "sent_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ",
-    },
-    "raw_surveys.responses": {
-        "id": "VARCHAR", "invitation_id": "VARCHAR", "email": "VARCHAR", "score": "BIGINT", "comment": "VARCHAR",
-        "responded_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ",
-    },
-    "raw_training.courses": {
-        "id": "VARCHAR", "title": "VARCHAR", "kind": "VARCHAR", "updated_at": "TIMESTAMPTZ",
-    },
-    "raw_training.enrollments": {
-        "id": "VARCHAR", "course_id": "VARCHAR", "email": "VARCHAR", "registered_at": "TIMESTAMPTZ",
-        "attended_at": "TIMESTAMPTZ", "completed_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ",
-    },
-}
+
+
+def schemas(systems=SYSTEMS) -> dict[str, dict[str, str]]:
+    """`raw_<system>.<table>` -> {column: DuckDB type}, from the registry of systems."""
+    return {f"{system.raw_dataset}.{table}": dict(columns)
+            for system in systems for table, columns in system.raw_tables.items()}
+
+
+# Every raw table of the registry (orchestration/systems.py), with the column order the rows below follow.
+SCHEMAS: dict[str, dict[str, str]] = schemas()
 
 # the systems a company may not have: `write_raw_fixture(absent=...)` leaves them out
 OPTIONAL_SYSTEMS = ("hubspot", "zendesk", "freshdesk", "surveys", "training")
@@ -532,16 +437,17 @@ def training_rows() -> dict[str, list[tuple]]:
     }
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple],
+            tables: dict[str, dict[str, str]] = SCHEMAS) -> None:
     if not rows:
         return
-    columns = list(SCHEMAS[table])
+    columns = list(tables[table])
     offset = con.execute(f"select count(*) from {table}").fetchall()[0][0]
     # set-based: a frame of the rows, cast to the table's types (executemany is slow)
     frame = pd.DataFrame([(*row, LOAD_ID, f"{table}-{offset + n}") for n, row in enumerate(rows)],
                          columns=[*columns, "_dlt_load_id", "_dlt_id"], dtype=object)
     casts = ", ".join(f"cast({name} as {kind})" for name, kind in
-                      [*SCHEMAS[table].items(), ("_dlt_load_id", "VARCHAR"), ("_dlt_id", "VARCHAR")])
+                      [*tables[table].items(), ("_dlt_load_id", "VARCHAR"), ("_dlt_id", "VARCHAR")])
     con.register("incoming_rows", frame)
     try:
         con.execute(f"insert into {table} select {casts} from incoming_rows")
@@ -550,9 +456,10 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> No
 
 
 def write_raw_fixture(db_path: Path, absent: tuple[str, ...] = (),
-                      drop_columns: dict[str, list[str]] | None = None) -> Path:
+                      drop_columns: dict[str, list[str]] | None = None, systems=SYSTEMS) -> Path:
     """Create the raw schemas with the fabricated rows; returns the database path.
 
+    systems: the registry (a test adds a toy system: its tables are created, empty).
     absent: systems (e.g. "hubspot", "surveys") whose raw tables are not created at all, as
     when `cs360 run` skips an unconfigured source. drop_columns: {table: [column, ...]}
     dropped after loading, as when dlt never saw a value for a field.
@@ -560,8 +467,9 @@ def write_raw_fixture(db_path: Path, absent: tuple[str, ...] = (),
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     data = {**crm_rows(), **product_rows(), **support_rows(), **survey_rows(), **training_rows()}
+    tables = schemas(systems)
     with duckdb.connect(str(db_path)) as con:
-        for table, columns in SCHEMAS.items():
+        for table, columns in tables.items():
             schema = table.split(".")[0]
             if schema.removeprefix("raw_") in absent:
                 continue
@@ -569,7 +477,7 @@ def write_raw_fixture(db_path: Path, absent: tuple[str, ...] = (),
             ddl = ", ".join(f"{name} {kind}" for name, kind in columns.items())
             con.execute(f"create or replace table {table} ({ddl}, _dlt_load_id VARCHAR not null, "
                         f"_dlt_id VARCHAR not null)")
-            _insert(con, table, data.get(table, []))
+            _insert(con, table, data.get(table, []), tables)
         for table, columns in (drop_columns or {}).items():
             for column in columns:
                 con.execute(f"alter table {table} drop column {column}")

@@ -23,8 +23,8 @@ from dagster import (
 )
 
 from orchestration import automation
-from orchestration.systems import DAILY, by_name
 from orchestration.notify import flush_notices, post_to_webhook, queue_notice, webhook_configured
+from orchestration.systems import DAILY, by_name
 from reverse_etl.webhook import WebhookError
 
 

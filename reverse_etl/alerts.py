@@ -32,10 +32,10 @@ import pandas as pd
 import requests
 
 from cs360_core import duckdb_limits
-from cs360_core.killpoints import kill_point
-from cs360_core.settings import Home
 from cs360_core.configuration import SourceNotConfigured
 from cs360_core.introspection import column_names, table_exists
+from cs360_core.killpoints import kill_point
+from cs360_core.settings import Home
 from reverse_etl.audit import ensure_schema, insert_frame, now_utc
 from reverse_etl.retry import RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError
 from reverse_etl.webhook import InvalidWebhookURL, WebhookClient, WebhookResult

@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 import duckdb
 
 from cs360_core import duckdb_limits
-from cs360_core.killpoints import kill_point
-from cs360_core.settings import Home
 from cs360_core.configuration import SourceNotConfigured
 from cs360_core.introspection import column_names
+from cs360_core.killpoints import kill_point
+from cs360_core.settings import Home
 from pipelines.credentials import hubspot_settings, salesforce_settings
 from reverse_etl.audit import RecordOutcome, SyncRun, ensure_schema, now_utc, record_run
 from reverse_etl.gates import GateResult, evaluate_gates, failed_gates

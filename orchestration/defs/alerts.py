@@ -4,10 +4,10 @@ from collections.abc import Iterable, Iterator
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, asset
 
+from cs360_core.configuration import SourceNotConfigured
 from cs360_core.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
 from orchestration.translator import OWNER
-from cs360_core.configuration import SourceNotConfigured
 from reverse_etl.alerts import deliver_alerts
 
 ALERTS_INPUT = AssetKey(["marts", "alerts"])

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, asset
 
+from cs360_core.configuration import SourceNotConfigured
 from cs360_core.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL, SYSTEM_TAG
 from orchestration.translator import OWNER
-from cs360_core.configuration import SourceNotConfigured
 from reverse_etl.sync import SyncAborted, sync_destination
 
 SYNC_INPUT = AssetKey(["marts", "crm_account_health"])

@@ -5,6 +5,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 from dagster_dlt import DagsterDltResource, dlt_assets
 
 from cs360_core import duckdb_limits
+from cs360_core.configuration import SourceNotConfigured
 from cs360_core.introspection import table_exists
 from cs360_core.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
@@ -12,7 +13,6 @@ from orchestration.checks import ROW_COUNT
 from orchestration.defs.crm_sync import crm_sync_asset
 from orchestration.systems import System
 from orchestration.translator import Cs360DltTranslator
-from cs360_core.configuration import SourceNotConfigured
 from pipelines.warehouse import warehouse_pipeline
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from cs360.runner import run_stage
-from orchestration.systems import SYSTEMS
 from cs360_core.settings import resolve_home
+from orchestration.systems import SYSTEMS
 from sandbox.doubles.server import Sandbox
 from test_ingest_support import count, params, query, requests_to, world_rows
 

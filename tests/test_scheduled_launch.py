@@ -2,7 +2,7 @@
 
 `dagster job execute` of the ingest job (what a schedule tick or a UI launch runs) on a
 home whose only configuration is `<home>/.env`: the product source, named there and
-nowhere else, is loaded; the six systems left unconfigured are skipped with one line
+nowhere else, is loaded; the eight systems left unconfigured are skipped with one line
 each, and the run succeeds.
 """
 
@@ -54,7 +54,9 @@ def test_dagster_job_execute_reads_the_homes_env_and_skips_the_unconfigured(tiny
                  "zendesk: ZENDESK_BASE_URL, ZENDESK_EMAIL and ZENDESK_API_TOKEN are not set, skipping Zendesk",
                  "freshdesk: FRESHDESK_BASE_URL and FRESHDESK_API_KEY are not set, skipping Freshdesk",
                  "surveys: SURVEY_BASE_URL and SURVEY_API_TOKEN are not set, skipping the survey tool",
-                 "training: LMS_BASE_URL and LMS_API_TOKEN are not set, skipping the LMS"):
+                 "training: LMS_BASE_URL and LMS_API_TOKEN are not set, skipping the LMS",
+                 "skilljar: SKILLJAR_API_KEY and SKILLJAR_DOMAIN are not set, skipping Skilljar",
+                 "thinkific: THINKIFIC_API_KEY and THINKIFIC_SUBDOMAIN are not set, skipping Thinkific"):
         assert line in output
     assert "RUN_SUCCESS" in output
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:

@@ -1,26 +1,38 @@
 {{ config(materialized='table') }}
 
--- The (evaluation date, account) pairs of contract section 6 with what each model said:
--- one row per (model, model_version, evaluated_on, account_id), for marts.model_validation
--- and marts.score_reliability.
---   evaluated_on: E = (today - 90 days) - k months, k = 0..11, that the history covers;
---   population: every account with a health score on E (a contract covers E);
---   churned: that contract ends in (E, E + 90] and was not renewed; in_renewal_cohort:
---     it ends in (E, E + 90] at all;
---   risk: higher = riskier (the score negated, the churn probability as is); probability
---     only for models that give one. churn_model rows come once with model_version 'all'
---     (every version pooled) and once under the version that scored E.
+-- The evidence behind marts.score_validation and marts.score_reliability, judged as
+-- contract section 6 says: one row per (horizon_days, model, evaluated_on, account_id)
+-- with what the model said about the account on E and what then happened.
+--   evaluated_on: E = (today - 90 days) - k months, k = 0..11, that the scored history
+--     covers and whose outcome is known for the horizon H (E + H <= today), for every
+--     H in var validation_horizons;
+--   population: every account with a contract covering E that the model rated (a health
+--     score on E; marts.score_validation counts the accounts it could not rate);
+--   churned: the contract covering E ends in (E, E + H] and was not renewed
+--     (int_crm__contract_outcomes.outcome = 'churned'); in_renewal_cohort: it ends in
+--     (E, E + H] at all, so the renewal decision falls within the horizon;
+--   risk: higher = riskier (a score negated, the churn probability as is);
+--   model 'health_score' (model_version = the scorecard version that scored E),
+--     'component:<name>' each component alone (no version: a component is a measurement,
+--     not a fit; accounts without its data on E left out), and 'churn_model' (the model
+--     version in force on E; 90-day horizon only, the horizon it predicts; days without a
+--     trustworthy model have no probability and are left out).
 
-{%- set horizon = 90 %}
+{%- set components = var('score_components') %}
+{%- set model_horizon = 90 %}
 
 with world as (
     select as_of_date as world_date from {{ ref('int_calendar__as_of_date') }}
 ),
 
 evaluation_dates as (
-    select distinct cast(world.world_date - interval {{ horizon }} day - to_months(k) as date) as evaluated_on
+    select distinct cast(world.world_date - interval {{ model_horizon }} day - to_months(k) as date) as evaluated_on
     from world
     cross join range(0, 12) as months(k)
+),
+
+horizons as (
+    select unnest({{ var('validation_horizons') }}) as horizon_days
 ),
 
 outcomes as (
@@ -35,42 +47,47 @@ predictions as (
 
 pairs as (
     select
+        horizons.horizon_days,
         scores.as_of_date as evaluated_on,
-        scores.account_id,
-        scores.health_score,
-        scores.health_band,
+        scores.*,
         predictions.churn_probability_90d,
-        predictions.model_version,
+        predictions.model_version as churn_model_version,
         coalesce(outcomes.end_date > scores.as_of_date
-            and outcomes.end_date <= {{ add_days('scores.as_of_date', horizon) }}, false) as in_renewal_cohort,
+            and outcomes.end_date <= {{ add_days('scores.as_of_date', 'horizons.horizon_days') }}, false)
+            as in_renewal_cohort,
         coalesce(outcomes.outcome = 'churned'
             and outcomes.end_date > scores.as_of_date
-            and outcomes.end_date <= {{ add_days('scores.as_of_date', horizon) }}, false) as churned
+            and outcomes.end_date <= {{ add_days('scores.as_of_date', 'horizons.horizon_days') }}, false) as churned
     from {{ ref('health_scores') }} as scores
     inner join evaluation_dates
         on scores.as_of_date = evaluation_dates.evaluated_on
+    cross join horizons
+    cross join world
     left join outcomes
         on scores.contract_id = outcomes.contract_id
     left join predictions
         on scores.account_id = predictions.account_id
         and scores.as_of_date = predictions.as_of_date
-),
-
--- risk: higher = riskier; probability only for the models that give one
-rated as (
-    select 'health_score' as model, 'all' as model_version, evaluated_on, account_id,
-        -health_score as risk, cast(null as double) as probability, health_band, in_renewal_cohort, churned
-    from pairs
-    union all
-    select 'churn_model', 'all', evaluated_on, account_id,
-        churn_probability_90d, churn_probability_90d, health_band, in_renewal_cohort, churned
-    from pairs
-    where churn_probability_90d is not null
-    union all
-    select 'churn_model', model_version, evaluated_on, account_id,
-        churn_probability_90d, churn_probability_90d, health_band, in_renewal_cohort, churned
-    from pairs
-    where churn_probability_90d is not null
+    where {{ add_days('scores.as_of_date', 'horizons.horizon_days') }} <= world.world_date
 )
 
-select * from rated
+select
+    horizon_days, 'health_score' as model, scorecard_version as model_version, evaluated_on, account_id,
+    -health_score as risk, health_score as score, cast(null as double) as probability, health_band,
+    in_renewal_cohort, churned
+from pairs
+{%- for component in components %}
+union all
+select
+    horizon_days, 'component:{{ component }}', cast(null as varchar), evaluated_on, account_id,
+    -{{ component }}_score, {{ component }}_score, cast(null as double), health_band, in_renewal_cohort, churned
+from pairs
+where {{ component }}_score is not null
+{%- endfor %}
+union all
+select
+    horizon_days, 'churn_model', churn_model_version, evaluated_on, account_id,
+    churn_probability_90d, cast(null as double), churn_probability_90d, health_band, in_renewal_cohort, churned
+from pairs
+where churn_probability_90d is not null
+    and horizon_days = {{ model_horizon }}

@@ -2,8 +2,9 @@
 -- per scored account, with its record id in each CRM it lives in. Built only from marts,
 -- never from the fields the sync writes, so the score cannot feed on itself.
 -- churn_risk (0-1): the calibrated 90-day churn probability of the account's latest scored
--- day (marts.churn_predictions), churn_drivers what raises it; both NULL when there is no
--- trustworthy model (churn_null_reason says why, shown by `cs360 status`).
+-- day (marts.churn_predictions, carried by customer_360), churn_drivers what raises it;
+-- both NULL when there is no trustworthy model (churn_null_reason says why, shown by
+-- `cs360 status`).
 -- account_page_url: the account's page in `cs360 serve`, only when CS360_PUBLIC_URL is set
 -- (without the column the sync leaves the CRM field alone).
 {%- set public_url = env_var('CS360_PUBLIC_URL', '') | trim %}
@@ -17,12 +18,6 @@ with customers as (
 
 current_scores as (
     select * from {{ ref('health_score_current') }}
-),
-
-predictions as (
-    select * from {{ source_or_empty('churn_predictions', 'churn_predictions', {
-        'account_id': 'varchar', 'as_of_date': 'date', 'churn_probability_90d': 'double',
-        'model_version': 'varchar', 'top_drivers': 'varchar', 'null_reason': 'varchar'}) }}
 )
 
 select
@@ -34,13 +29,10 @@ select
     current_scores.score_change_30d,
     current_scores.top_reasons,
     customers.lifecycle_stage,
-    round(predictions.churn_probability_90d, 4) as churn_risk,
-    predictions.top_drivers as churn_drivers,
-    predictions.model_version as churn_model_version,
-    case
-        when predictions.account_id is null then 'no churn prediction for the latest scored day'
-        else predictions.null_reason
-    end as churn_null_reason,
+    customers.churn_risk,
+    customers.churn_drivers,
+    customers.churn_model_version,
+    customers.churn_null_reason,
     {%- if public_url %}
     '{{ public_url.rstrip('/') | replace("'", "''") }}/accounts/' || customers.account_id as account_page_url,
     {%- endif %}
@@ -48,6 +40,3 @@ select
 from customers
 inner join current_scores
     on customers.account_id = current_scores.account_id
-left join predictions
-    on current_scores.account_id = predictions.account_id
-    and current_scores.as_of_date = predictions.as_of_date

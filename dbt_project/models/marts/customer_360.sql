@@ -2,6 +2,9 @@
 -- usage over the last 30 days, support over 90 days, NPS over 180 days, training, the
 -- current health score and churn risk. Every measure is the value of the day-D models
 -- for D = today, so it agrees with marts.health_scores.
+-- churn_risk (0-1) is the churn model's calibrated 90-day probability for the account's
+-- latest scored day (marts.churn_predictions), churn_drivers what raises it; both NULL
+-- when no trustworthy model exists, and churn_null_reason says why. Never a band rate.
 
 with accounts as (
     select * from {{ ref('int_crm__accounts') }}
@@ -65,8 +68,10 @@ current_scores as (
     select * from {{ ref('health_score_current') }}
 ),
 
-risk as (
-    select * from {{ ref('score_calibration') }}
+predictions as (
+    select * from {{ source_or_empty('churn_predictions', 'churn_predictions', {
+        'account_id': 'varchar', 'as_of_date': 'date', 'churn_probability_90d': 'double',
+        'model_version': 'varchar', 'top_drivers': 'varchar', 'null_reason': 'varchar'}) }}
 )
 
 select
@@ -125,7 +130,14 @@ select
     current_scores.score_change_30d,
     current_scores.top_reasons,
     current_scores.coverage as health_coverage,
-    risk.churn_risk,
+    round(predictions.churn_probability_90d, 4) as churn_risk,
+    predictions.top_drivers as churn_drivers,
+    predictions.model_version as churn_model_version,
+    case
+        when current_scores.account_id is null then 'never scored'
+        when predictions.account_id is null then 'no churn prediction for the latest scored day'
+        else predictions.null_reason
+    end as churn_null_reason,
     world.world_date as as_of_date
 from accounts
 cross join world
@@ -143,5 +155,6 @@ left join tenants
     on accounts.account_id = tenants.account_id
 left join current_scores
     on accounts.account_id = current_scores.account_id
-left join risk
-    on current_scores.health_band = risk.health_band
+left join predictions
+    on current_scores.account_id = predictions.account_id
+    and current_scores.as_of_date = predictions.as_of_date

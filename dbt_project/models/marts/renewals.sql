@@ -6,6 +6,8 @@
 --                         or logins fell by var renewal_risk_logins_drop or more
 --                 low     otherwise
 --                 unknown no health score (e.g. no product tenant matched)
+-- churn_risk / churn_drivers: the churn model's calibrated 90-day probability and its
+-- drivers (customer_360); NULL when no trustworthy model exists.
 
 with world as (
     select as_of_date as world_date from {{ ref('int_calendar__as_of_date') }}
@@ -51,6 +53,7 @@ assessed as (
         customers.open_tickets,
         customers.nps,
         customers.churn_risk,
+        customers.churn_drivers,
         customers.top_reasons
     from open_contracts
     cross join world

@@ -1,8 +1,10 @@
--- How often accounts of each band actually churned: the basis of churn_risk.
--- One row per health band, pooled over every evaluation date of score_validation for the
--- horizon var churn_risk_horizon_days (180):
+-- How often accounts of each band actually churned: what a band has meant in this
+-- warehouse's own history, for reading the bands. Not a churn risk of an account: the
+-- CRMs, customer_360 and renewals carry the churn model's calibrated probability.
+-- One row per health band, pooled over the evaluation dates of score_validation (contract
+-- section 6) for the horizon var churn_risk_horizon_days (180):
 --   observed_churn_rate  churned / observed accounts of the band
---   churn_risk           the same, shrunk towards the overall rate with the weight of
+--   smoothed_churn_rate  the same, shrunk towards the overall rate with the weight of
 --                        var churn_risk_prior_weight observations, so a band seen only a
 --                        few times is not given 0 % or 100 %:
 --                        (n_churned + k x overall_rate) / (n_observations + k)
@@ -11,7 +13,7 @@
 {%- set k = var('churn_risk_prior_weight') %}
 
 with labeled as (
-    select * from {{ ref('int_validation__labeled_scores') }}
+    select * from {{ ref('int_validation__rated_pairs') }}
     where model = 'health_score'
         and horizon_days = {{ var('churn_risk_horizon_days') }}
 ),
@@ -44,7 +46,7 @@ select
         (coalesce(per_band.n_churned, 0) + {{ k }} * overall.n_churned / overall.n_observations)
         / (coalesce(per_band.n_observations, 0) + {{ k }}),
         4)
-    end as churn_risk
+    end as smoothed_churn_rate
 from bands
 cross join overall
 left join per_band

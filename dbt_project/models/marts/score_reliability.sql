@@ -1,22 +1,33 @@
--- The reliability table of each churn model: contract section 6's (E, account) pairs
--- split into deciles of the predicted probability (equal-count bins); a calibrated model
--- has mean_predicted close to observed_churn_rate in every decile. One row per
--- (model, model_version, decile); model_version 'all' pools every walk-forward version.
--- ece in marts.model_validation is the count-weighted mean of abs_gap.
+-- The reliability table of the churn model: contract section 6's (E, account) pairs split
+-- into deciles of the predicted probability (equal-count bins, ties broken by
+-- evaluated_on, account_id); a calibrated model has mean_predicted close to
+-- observed_churn_rate in every decile. One row per (model, model_version, decile):
+-- model_version 'all' pools every walk-forward version (each E rated by the version in
+-- force), the others are each version alone. ece in marts.score_validation is the
+-- count-weighted mean of abs_gap.
 
 with rated as (
     select * from {{ ref('int_validation__rated_pairs') }}
     where probability is not null
 ),
 
+versions as (
+    select horizon_days, model, model_version, evaluated_on, account_id, probability, churned from rated
+    union all
+    select horizon_days, model, 'all', evaluated_on, account_id, probability, churned from rated
+),
+
 binned as (
     select
         *,
-        ntile(10) over (partition by model, model_version order by probability) as decile
-    from rated
+        ntile(10) over (
+            partition by horizon_days, model, model_version order by probability, evaluated_on, account_id
+        ) as decile
+    from versions
 )
 
 select
+    horizon_days,
     model,
     model_version,
     decile,
@@ -28,4 +39,4 @@ select
     round(avg(cast(churned as double)), 4) as observed_churn_rate,
     round(abs(avg(probability) - avg(cast(churned as double))), 4) as abs_gap
 from binned
-group by model, model_version, decile
+group by horizon_days, model, model_version, decile

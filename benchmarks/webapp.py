@@ -108,10 +108,14 @@ def synthetic_warehouse(home: Home, size: str) -> None:
                    0.4 as utilization_30d, 55.0 as health_score, 'yellow' as health_band, -2.0 as score_change_30d,
                    0.1 as churn_risk, ['high', 'medium', 'low'][1 + days_to_renewal % 3] as renewal_risk
             from marts.customer_360 where days_to_renewal <= 180;
-            create table marts.model_validation as
-            select 'health_score' as model, 'all' as model_version, 90 as horizon_days, 100000 as n_pairs,
-                   9000 as n_churned, 0.74 as auc, 0.7 as renewal_cohort_auc, 2.4 as top_decile_lift, 0.08 as brier,
-                   0.02 as ece, null::double as alert_lift, date '2026-08-02' as last_evaluated_on;
+            create table marts.score_validation as
+            select 'pooled' as scope, 'health_score' as model, 'all' as model_version, 90 as horizon_days,
+                   100000 as n_accounts, 9000 as n_churned, 0.74 as auc, 0.7 as renewal_cohort_auc,
+                   2.4 as top_decile_lift, null::double as brier, null::double as ece,
+                   date '2026-08-02' as last_evaluated_on;
+            create table marts.alert_validation as
+            select 'score_drop' as kind, 90 as horizon_days, 4000 as alerts_judged, 600 as alerts_churned,
+                   2.1 as lift;
             create table seeds.health_band_thresholds as
             select 'v1' as scorecard_version, stage as lifecycle_stage, band, min_score
             from (values ('green', 70), ('yellow', 40), ('red', 0)) b(band, min_score),

@@ -80,11 +80,12 @@ def alert_delivery_counts(con) -> dict[str, int]:
 
 
 def churn_model_status(con) -> str:
-    """One line: the churn model in force on the latest scored day, or why there is none."""
+    """One line: the churn model in force on the latest scored day and its walk-forward
+    figures (marts.score_validation, contract section 6), or why there is none."""
     if "model_versions" not in table_names(con, "learning") or "churn_predictions" not in table_names(con, "marts"):
         return "churn model: not fit yet (no learning.model_versions); CRM churn risk is null"
     row = con.execute("""
-        select v.model_version, v.null_reason, v.n_churn_events, v.validation_auc, v.validation_ece,
+        select v.model_version, v.null_reason, v.n_churn_events,
             count(p.churn_probability_90d) as n_predicted, count(*) as n_rows
         from marts.churn_predictions p
         inner join learning.model_versions v using (model_version)
@@ -93,8 +94,22 @@ def churn_model_status(con) -> str:
     """).fetchall()
     if not row:
         return "churn model: no predictions yet; CRM churn risk is null"
-    version, reason, events, auc, ece, predicted, total = row[0]
+    version, reason, events, predicted, total = row[0]
     if reason:
         return f"churn model: {reason}; CRM churn risk is null"
-    figures = f", walk-forward AUC {auc:.3f}, ECE {ece:.3f}" if auc is not None else ", not validated yet"
-    return f"churn model: {version} ({events} churn events{figures}); {predicted} of {total} accounts predicted"
+    return (f"churn model: {version} ({events} churn events{_walk_forward_figures(con)}); "
+            f"{predicted} of {total} accounts predicted")
+
+
+def _walk_forward_figures(con) -> str:
+    validated = None
+    if "score_validation" in table_names(con, "marts"):
+        validated = con.execute("""
+            select n_dates, auc, renewal_cohort_auc, top_decile_lift, ece from marts.score_validation
+            where scope = 'pooled' and model = 'churn_model' and horizon_days = 90""").fetchone()
+    if validated is None or validated[1] is None:
+        return ", not validated yet"
+    n_dates, auc, cohort_auc, lift, ece = validated
+    cohort = f", renewal-cohort AUC {cohort_auc:.3f}" if cohort_auc is not None else ""
+    return (f", walk-forward over {n_dates} evaluation dates: AUC {auc:.3f}{cohort}, "
+            f"top-decile lift {lift:.1f}, ECE {ece:.3f}")

@@ -10,7 +10,9 @@ same results. A gate whose input is missing fails: an unjudged score is not sent
 | `tenants_matched` | fewer than `MIN_TENANTS_MATCHED_SHARE` of product tenants resolve to an account |
 | `band_mix_stable` | the red/yellow/green mix moved more than `MAX_BAND_SHIFT_PSI` in 7 days |
 | `score_predicts_churn` | the latest 90-day churn AUC (with enough churned accounts) is below `MIN_VALIDATION_AUC` |
-| `model_predicts_churn` | the latest churn model version's walk-forward AUC is below `MIN_MODEL_AUC` |
+| `model_predicts_churn` | the churn model's walk-forward 90-day AUC over the evaluation dates is below `MIN_MODEL_AUC` |
+
+Both churn gates read `marts.score_validation` (contract section 6).
 """
 
 from __future__ import annotations
@@ -73,8 +75,8 @@ def score_predicts_churn(con: duckdb.DuckDBPyConnection) -> GateResult:
         return GateResult(name, True, "no validation table yet", {"auc": "no validation table yet"})
     row = con.execute(
         "select auc, evaluated_on, n_accounts, n_churned from marts.score_validation "
-        "where model = 'health_score' and horizon_days = 90 and auc is not null and n_churned >= ? "
-        "order by evaluated_on desc limit 1", [MIN_CHURNED_FOR_AUC]
+        "where scope = 'date' and model = 'health_score' and horizon_days = 90 and auc is not null "
+        "and n_churned >= ? order by evaluated_on desc limit 1", [MIN_CHURNED_FOR_AUC]
     ).fetchone()
     if row is None:  # too few churners for an AUC that means anything: nothing to judge yet
         note = f"no evaluation date with {MIN_CHURNED_FOR_AUC}+ churned accounts yet"
@@ -87,24 +89,34 @@ def score_predicts_churn(con: duckdb.DuckDBPyConnection) -> GateResult:
 
 
 def model_predicts_churn(con: duckdb.DuckDBPyConnection) -> GateResult:
-    """Judged on walk-forward figures only (learning.model_versions.validation_*: each
-    version's own predictions on the days it scored, once their outcome is known). No model
-    at all passes: the CRMs then get a null churn risk with its reason, which is honest."""
+    """Judged on walk-forward figures only: the pooled row of `marts.score_validation` for
+    the churn model (every evaluation date rated by the version in force on it, fit only on
+    outcomes known then). No model at all passes: the CRMs then get a null churn risk with
+    its reason, which is honest."""
     name = "model_predicts_churn"
-    if not table_exists(con, "learning", "model_versions"):
-        return GateResult(name, True, "no churn model fit yet: the CRMs get a null churn risk", {"auc": "no model yet"})
+    if not table_exists(con, "marts", "score_validation"):
+        return GateResult(name, True, "no validation table yet: the churn model is not judged",
+                          {"auc": "no validation table yet"})
     row = con.execute(
-        "select model_version, validation_auc, validation_n, validation_churned from learning.model_versions "
-        "where validation_auc is not null and validation_churned >= ? order by fit_date desc limit 1",
-        [MIN_CHURNED_FOR_AUC]).fetchone()
+        "select auc, n_accounts, n_churned, n_dates, first_evaluated_on, last_evaluated_on "
+        "from marts.score_validation where scope = 'pooled' and model = 'churn_model' and horizon_days = 90 "
+        "and auc is not null and n_churned >= ?", [MIN_CHURNED_FOR_AUC]).fetchone()
     if row is None:
-        note = f"no churn model version with {MIN_CHURNED_FOR_AUC}+ churned accounts in its validation yet"
+        note = (f"no churn model predictions with {MIN_CHURNED_FOR_AUC}+ churned accounts on the evaluation "
+                "dates yet")
         return GateResult(name, True, note, {"auc": note})
-    version, auc, n, churned = row
+    auc, n, churned, n_dates, first, last = row
+    latest = con.execute(
+        "select model_version, auc from marts.score_validation where scope = 'version' and model = 'churn_model' "
+        "and horizon_days = 90 order by last_evaluated_on desc, model_version desc limit 1").fetchone()
+    metadata = {"auc": round(float(auc), 4), "pairs": int(n), "churned": int(churned), "dates": int(n_dates),
+                "evaluated_from": str(first), "evaluated_to": str(last)}
+    if latest is not None:
+        metadata["latest_version"] = latest[0]
+        metadata["latest_version_auc"] = round(float(latest[1]), 4) if latest[1] is not None else "no AUC"
     return GateResult(name, auc >= MIN_MODEL_AUC,
-                      f"churn model {version} has walk-forward AUC {auc:.3f}; at least {MIN_MODEL_AUC} needed",
-                      {"model_version": version, "auc": round(float(auc), 4), "pairs": int(n),
-                       "churned": int(churned)})
+                      f"the churn model's walk-forward AUC over {n_dates} evaluation dates ({first} to {last}) is "
+                      f"{auc:.3f}; at least {MIN_MODEL_AUC} needed", metadata)
 
 
 GATE_FUNCTIONS = {"tenants_matched": tenants_matched, "band_mix_stable": band_mix_stable,

@@ -17,7 +17,6 @@ import pytest
 
 from cs360.report import churn_model_status
 from learning import churn_model, labels
-from reverse_etl.gates import model_predicts_churn
 
 D = dt.date
 
@@ -233,8 +232,6 @@ def test_the_model_ranks_churners_and_names_drivers(fitted):
     safe = _rows(path, "select distinct top_drivers from marts.churn_predictions "
                        "where churn_probability_90d < 0.01 and as_of_date = '2023-12-01'")
     assert safe == [("no driver above the base churn rate",)]
-    gate = model_predicts_churn(duckdb.connect(str(path), read_only=True))
-    assert gate.passed and gate.reason.startswith(f"churn model {gate.metadata['model_version']} has walk-forward AUC")
 
 
 def _fit_on(tmp_path, name, settings=SETTINGS, **world):
@@ -282,8 +279,6 @@ def test_without_enough_churn_events_the_probability_is_null_and_status_says_why
     assert reasons[0][2].endswith("churned contracts known on 2023-10-01, fewer than the 10000 needed")
     with duckdb.connect(str(path), read_only=True) as con:
         assert churn_model_status(con) == f"churn model: {reasons[0][2]}; CRM churn risk is null"
-        gate = model_predicts_churn(con)
-    assert gate.passed and gate.reason.startswith("no churn model version with 5+ churned accounts")
 
 
 def test_predictions_up_to_a_cut_day_survive_the_later_runs(fitted, tmp_path):

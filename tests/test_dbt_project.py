@@ -212,7 +212,9 @@ def test_customer_360_for_acme_today_by_hand(home):
     # training: the onboarding course (01-20) and a webinar (04-10) completed
     assert (acme["trainings_completed"], acme["people_trained"], acme["onboarding_completed"]) == (2, 2, True)
     assert (acme["health_score"], acme["health_band"]) == (pytest.approx(50.0), "yellow")
-    assert 0 <= acme["churn_risk"] <= 1
+    # a plain dbt build has no churn model: no risk and the reason, never a band's churn rate
+    assert (acme["churn_risk"], acme["churn_drivers"]) == (None, None)
+    assert acme["churn_null_reason"] == "no churn prediction for the latest scored day"
 
 
 def test_customer_360_stages_and_systems_without_data(home):
@@ -501,7 +503,7 @@ def rank_auc(pairs: list[tuple[float, bool]]) -> float | None:
 
 def test_score_validation_matches_the_labels_and_a_pairwise_auc(home):
     assert [u["status"] for u in SEEN["unit_tests"]] == ["pass"]   # the hand-computed AUC case (YAML)
-    validation = rows(home, "select * from marts.score_validation where model = 'health_score' "
+    validation = rows(home, "select * from marts.score_validation where model = 'health_score' and scope = 'date' "
                             "order by evaluated_on, horizon_days")
     assert {(v["evaluated_on"], v["horizon_days"]) for v in validation} == (
         {(date(2023, m, 1), h) for m in range(8, 13) for h in (90, 180)}
@@ -510,16 +512,27 @@ def test_score_validation_matches_the_labels_and_a_pairwise_auc(home):
     # Initech's contract ends 2024-05-01 unrenewed: churned within 90 days of 02-01 .. 04-01
     assert churned == {(date(2023, 12, 1), 180), (date(2024, 1, 1), 180), (date(2024, 2, 1), 90),
                        (date(2024, 3, 1), 90), (date(2024, 4, 1), 90)}
+    every_pair: dict[int, list] = {90: [], 180: []}
     for v in validation:
         scores = rows(home, "select account_id, health_score from marts.health_scores where as_of_date = ?",
                       [v["evaluated_on"]])
         end = v["evaluated_on"] + timedelta(days=v["horizon_days"])
         labeled = [(s["health_score"], s["account_id"] == INITECH and v["evaluated_on"] < date(2024, 5, 1) <= end)
                    for s in scores]
+        every_pair[v["horizon_days"]] += labeled
         assert v["n_accounts"] == len(labeled)
         assert v["n_churned"] == sum(c for _, c in labeled)
         expected = rank_auc(labeled)
         assert v["auc"] == (None if expected is None else pytest.approx(expected, abs=1e-4))
+        assert v["model_version"] == "v1"
+    # the pooled rows judge every (E, account) pair at once; one scorecard version: its row is the same
+    for horizon, labeled in every_pair.items():
+        summary = rows(home, "select * from marts.score_validation where model = 'health_score' and scope <> 'date' "
+                             "and horizon_days = ? order by scope", [horizon])
+        assert [(r["scope"], r["model_version"]) for r in summary] == [("pooled", "all"), ("version", "v1")]
+        for row in summary:
+            assert (row["n_dates"], row["n_accounts"]) == ({90: 9, 180: 6}[horizon], len(labeled))
+            assert row["auc"] == pytest.approx(rank_auc(labeled), abs=1e-4)
 
 
 # --- incremental, point in time, absent systems --------------------------------------------

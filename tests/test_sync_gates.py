@@ -183,3 +183,55 @@ def test_tenants_matched_judges_the_share_and_passes_without_a_product_source():
     three_of_five = [("product", f"t{n}", "C-1" if n < 3 else None) for n in range(5)]
     result = gates.tenants_matched(_bridge(three_of_five))
     assert (result.passed, result.metadata["share"]) == (False, 0.6)
+
+
+def _validation(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """marts.score_validation with the columns the churn gates read, and the given rows."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.score_validation (scope varchar, evaluated_on date, horizon_days integer, "
+                "model varchar, model_version varchar, n_dates bigint, first_evaluated_on date, "
+                "last_evaluated_on date, n_accounts bigint, n_churned bigint, auc double)")
+    con.executemany("insert into marts.score_validation values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return con
+
+
+def _model_rows(pooled_auc: float, pooled_churned: int = 40) -> list[tuple]:
+    return [
+        ("pooled", None, 90, "churn_model", "all", 12, "2025-09-02", "2026-08-02", 2000, pooled_churned, pooled_auc),
+        ("version", None, 90, "churn_model", "churn-2026-07-01", 1, "2026-07-02", "2026-07-02", 170, 4, 0.97),
+        ("version", None, 90, "churn_model", "churn-2026-08-01", 1, "2026-08-02", "2026-08-02", 172, 3, 0.62),
+        ("date", "2026-08-02", 90, "churn_model", "churn-2026-08-01", 1, "2026-08-02", "2026-08-02", 172, 3, 0.62),
+        # the score's figures never decide the model's gate
+        ("pooled", None, 90, "health_score", "all", 12, "2025-09-02", "2026-08-02", 2000, 40, 0.99),
+    ]
+
+
+def test_model_gate_judges_the_pooled_walk_forward_auc_of_score_validation():
+    failing = gates.model_predicts_churn(_validation(_model_rows(0.7449)))
+    assert failing.passed is False
+    assert failing.reason == ("the churn model's walk-forward AUC over 12 evaluation dates (2025-09-02 to 2026-08-02) "
+                              "is 0.745; at least 0.75 needed")
+    assert failing.metadata == {"auc": 0.7449, "pairs": 2000, "churned": 40, "dates": 12,
+                                "evaluated_from": "2025-09-02", "evaluated_to": "2026-08-02",
+                                "latest_version": "churn-2026-08-01", "latest_version_auc": 0.62}
+    assert gates.model_predicts_churn(_validation(_model_rows(0.75))).passed is True
+    # too few churned pairs to judge, no model rows at all, no table: passes with the reason
+    few = gates.model_predicts_churn(_validation(_model_rows(0.30, pooled_churned=4)))
+    assert (few.passed, few.reason) == (True, "no churn model predictions with 5+ churned accounts on the "
+                                              "evaluation dates yet")
+    assert gates.model_predicts_churn(_validation(_model_rows(0.3)[-1:])).passed is True
+    empty = duckdb.connect()
+    assert gates.model_predicts_churn(empty).reason == "no validation table yet: the churn model is not judged"
+
+
+def test_score_gate_reads_the_latest_dated_row_with_enough_churners():
+    rows = [
+        ("pooled", None, 90, "health_score", "all", 3, "2026-06-02", "2026-08-02", 450, 20, 0.95),
+        ("date", "2026-06-02", 90, "health_score", "v2-fit-2026-06-01", 1, None, None, 150, 9, 0.81),
+        ("date", "2026-07-02", 90, "health_score", "v2-fit-2026-07-01", 1, None, None, 150, 6, 0.55),
+        ("date", "2026-08-02", 90, "health_score", "v2-fit-2026-08-01", 1, None, None, 150, 3, 0.99),  # too few
+        ("date", "2026-05-02", 180, "health_score", "v2-fit-2026-05-01", 1, None, None, 150, 12, 0.99),
+    ]
+    result = gates.score_predicts_churn(_validation(rows))
+    assert (result.passed, result.metadata["evaluated_on"], result.metadata["auc"]) == (False, "2026-07-02", 0.55)

@@ -66,9 +66,14 @@ create table marts.nps_responses as select 'r1' as response_id, 'C-1' as account
     'too slow' as comment, 'u@acme.example' as email;
 create table marts.identity_bridge as select 'salesforce' as source_system, '001A' as source_id, 'C-1' as account_id,
     'crm_id' as match_rule, 1.0 as confidence, 'Acme' as source_name, null::varchar as source_email;
-create table marts.model_validation as select 'health_score' as model, 'all' as model_version, 90 as horizon_days,
-    100 as n_pairs, 10 as n_churned, 0.75 as auc, 0.7 as renewal_cohort_auc, 2.5 as top_decile_lift, 0.08 as brier,
-    0.02 as ece, null::double as alert_lift, date '2026-08-02' as last_evaluated_on;
+create table marts.score_validation as select * from (values
+    ('pooled', 'health_score', 'all', 90, 100, 10, 0.75, 0.7, 2.5, null::double, null::double, date '2026-08-02'),
+    ('date', 'health_score', 'v1', 90, 10, 1, 0.6125, null, 1.0, null, null, date '2026-08-02')
+) t(scope, model, model_version, horizon_days, n_accounts, n_churned, auc, renewal_cohort_auc, top_decile_lift,
+    brier, ece, last_evaluated_on);
+create table marts.alert_validation as select * from (values
+    ('score_drop', 90, 40, 6, 2.25), ('any', 90, 60, 7, 1.5)
+) t(kind, horizon_days, alerts_judged, alerts_churned, lift);
 create table seeds.health_band_thresholds as select * from (values
     ('v1', 'adoption', 'green', 70), ('v1', 'adoption', 'yellow', 40), ('v1', 'adoption', 'red', 0),
     ('v1', 'renewal', 'green', 70), ('v1', 'renewal', 'yellow', 40), ('v1', 'renewal', 'red', 0)
@@ -210,6 +215,9 @@ def test_portfolio_counts_bands_by_stage_and_lists_open_alerts(site):
             "\n          <td class=\"n\">1</td>") in page
     assert '<span id="open-alerts">1</span>' in page and "fell 20 points" in page
     assert "<td>health_score</td>" in page and '<td class="n">0.750</td>' in page
+    # pooled figures only (not the per-date row), then each alert kind's lift (not 'any')
+    assert '<td class="n">0.613</td>' not in page
+    assert "<td>alert:score_drop</td>" in page and '<td class="n">2.25</td>' in page and "alert:any" not in page
 
 
 # --- access control --------------------------------------------------------------------------

@@ -188,7 +188,14 @@ def portfolio(cur) -> dict:
             where a.is_open order by a.created_at desc, a.alert_id limit 25"""),
         "open_alerts": one(cur, "select count(*) as n from marts.alerts where is_open")["n"],
         "validation": rows(cur, """
-            select model, model_version, horizon_days, n_pairs, n_churned, auc, renewal_cohort_auc, top_decile_lift,
-                   brier, ece, alert_lift, last_evaluated_on
-            from marts.model_validation order by model not like 'alert:%' desc, model, model_version"""),
+            select * from (
+                select model, model_version, horizon_days, n_accounts as n_pairs, n_churned, auc, renewal_cohort_auc,
+                       top_decile_lift, brier, ece, cast(null as double) as alert_lift, last_evaluated_on
+                from marts.score_validation
+                where scope = 'pooled' and model in ('health_score', 'churn_model')
+                union all
+                select 'alert:' || kind, 'all', horizon_days, alerts_judged, alerts_churned, null, null, null, null,
+                       null, lift, null
+                from marts.alert_validation where kind <> 'any')
+            order by model like 'alert:%', model, horizon_days"""),
     }

@@ -502,7 +502,9 @@ def rank_auc(pairs: list[tuple[float, bool]]) -> float | None:
 
 
 def test_score_validation_matches_the_labels_and_a_pairwise_auc(home):
-    assert [u["status"] for u in SEEN["unit_tests"]] == ["pass"]   # the hand-computed AUC case (YAML)
+    # the hand-checked cases of score_validation and alert_validation (YAML unit tests)
+    assert sorted((u["unique_id"].split(".")[-1], u["status"]) for u in SEEN["unit_tests"]) == [
+        ("alert_validation_by_hand", "pass"), ("score_validation_by_hand", "pass")]
     validation = rows(home, "select * from marts.score_validation where model = 'health_score' and scope = 'date' "
                             "order by evaluated_on, horizon_days")
     assert {(v["evaluated_on"], v["horizon_days"]) for v in validation} == (

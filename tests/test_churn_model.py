@@ -348,3 +348,23 @@ def test_calibrated_on_later_data_matches_the_true_probabilities():
     p = model.predict_proba(x_new)[:, 1]
     assert churn_model.expected_calibration_error(p, y_new) < 0.02
     assert abs(p.mean() - p_true.mean()) < 0.01
+
+
+def test_status_names_the_version_in_force_and_its_walk_forward_figures():
+    con = duckdb.connect()
+    con.execute(churn_model.DDL)
+    con.execute("insert into learning.model_versions (model_version, fit_date, n_churn_events) "
+                "values ('churn-2026-10-01', '2026-10-01', 41)")
+    con.execute("insert into marts.churn_predictions values ('A', '2026-10-31', 0.2, 'churn-2026-10-01', 'x', null), "
+                "('B', '2026-10-31', 0.01, 'churn-2026-10-01', 'y', null), "
+                "('A', '2026-10-30', 0.2, 'churn-2026-10-01', 'x', null)")
+    assert churn_model_status(con) == ("churn model: churn-2026-10-01 (41 churn events, not validated yet); "
+                                       "2 of 2 accounts predicted")
+    con.execute("create table marts.score_validation as select * from (values "
+                "('pooled', 90, 'churn_model', 12, 0.9412, 0.8126, 7.26, 0.0061), "
+                "('pooled', 90, 'health_score', 12, 0.81, 0.85, 4.0, null), "
+                "('version', 90, 'churn_model', 1, 0.5, 0.5, 1.0, 0.2)) "
+                "t(scope, horizon_days, model, n_dates, auc, renewal_cohort_auc, top_decile_lift, ece)")
+    assert churn_model_status(con) == (
+        "churn model: churn-2026-10-01 (41 churn events, walk-forward over 12 evaluation dates: AUC 0.941, "
+        "renewal-cohort AUC 0.813, top-decile lift 7.3, ECE 0.006); 2 of 2 accounts predicted")

@@ -61,6 +61,7 @@ class ScorecardSettings:
     min_churn_events: int = 20        # fewer known churned contracts: keep the seed weights
     shrinkage_events: int = 30        # k of the shrinkage towards the seed weights
     example_every_days: int = 7       # one example day a week (Mondays): days are near-duplicates
+    min_coverage: float = 0.5         # dbt var min_coverage: a day the seed scorecard would not score is no example
     grace_days: int = labels.DEFAULT_GRACE_DAYS
 
     @classmethod
@@ -179,17 +180,42 @@ def seed_scorecard(con: duckdb.DuckDBPyConnection, source: str = COMPONENT_VALUE
 
 
 def load_examples(con: duckdb.DuckDBPyConnection, settings: ScorecardSettings,
-                  source: str = COMPONENT_VALUES) -> None:
+                  source: str = COMPONENT_VALUES, seed: str = SEED_WEIGHTS) -> None:
     """Temp table scorecard_examples: the component scores of the example days, one row per
     (account, day, component). Example days are calendar-anchored (every Monday by default),
-    so the same days are examples whatever the history's first day."""
+    so the same days are examples whatever the history's first day; and only days on which
+    components holding min_coverage of the seed weight had data, as the score rates them: the
+    component values also cover days before a system's data begins, and how many of those a
+    build holds depends on how far back its history window reaches, not on the company."""
     every = int(settings.example_every_days)
     con.execute(f"""
         create or replace temp table scorecard_examples as
+        with candidates as (
+            select account_id, as_of_date, contract_id, lifecycle_stage, seed_scorecard_version, component, score
+            from {source}
+            where contract_id is not null and lifecycle_stage is not null
+                and date_diff('day', date '1970-01-05', as_of_date) % {every} = 0
+        ),
+        stage_weights as (
+            -- the seed's exact decimals, as the score adds them
+            select scorecard_version, lifecycle_stage, component, weight,
+                sum(weight) over (partition by scorecard_version, lifecycle_stage) as total_weight
+            from {seed}
+        ),
+        covered as (
+            select candidates.account_id, candidates.as_of_date
+            from candidates
+            inner join stage_weights
+                on candidates.seed_scorecard_version = stage_weights.scorecard_version
+                and candidates.lifecycle_stage = stage_weights.lifecycle_stage
+                and candidates.component = stage_weights.component
+            group by candidates.account_id, candidates.as_of_date
+            having coalesce(sum(stage_weights.weight) filter (where candidates.score is not null), 0)
+                >= {float(settings.min_coverage)!r} * any_value(stage_weights.total_weight)
+        )
         select account_id, as_of_date, contract_id, lifecycle_stage, component, score
-        from {source}
-        where contract_id is not null and lifecycle_stage is not null
-            and date_diff('day', date '1970-01-05', as_of_date) % {every} = 0""")
+        from candidates
+        semi join covered using (account_id, as_of_date)""")
     con.execute("""
         create or replace temp table scorecard_example_days as
         select distinct account_id, as_of_date, contract_id, lifecycle_stage from scorecard_examples""")

@@ -278,3 +278,21 @@ def test_a_later_fit_leaves_earlier_scores_exactly_as_they_were(module_home, tra
     assert rescored and {r[version] for r in rescored} == {"v2-fit-later"}
     usage, health = columns.index("usage_score"), columns.index("health_score")
     assert [r[health] for r in rescored] == [pytest.approx(r[usage], abs=0.05) for r in rescored]
+
+
+def test_days_the_seed_scorecard_would_not_score_are_no_examples():
+    """Days before a system's data begins have component rows without data: the score does
+    not rate them (coverage below 0.5), so they teach the fit nothing either. Without that
+    rule these 40 churners with no data would count as healthy, and how many of them a
+    build holds depends on how far back its history reaches."""
+    examples, outcomes = _separable(30, 30)
+    reference = _fit(_warehouse(examples, outcomes), min_churn_events=20, shrinkage_events=0)
+    blank = [(f"blank{i}", KNOWN_DAY, f"c-blank{i}", None, None) for i in range(40)]
+    blank_outcomes = [(f"c-blank{i}", KNOWN_DAY + dt.timedelta(days=45), "churned") for i in range(40)]
+    assert _fit(_warehouse(examples + blank, outcomes + blank_outcomes), min_churn_events=20,
+                shrinkage_events=0) == reference
+    # half the weight with data is enough, as in the score (support missing, usage known)
+    half = [(f"half{i}", KNOWN_DAY, f"c-half{i}", 0.0, None) for i in range(10)]
+    half_outcomes = [(f"c-half{i}", KNOWN_DAY + dt.timedelta(days=45), "churned") for i in range(10)]
+    weights = _fit(_warehouse(examples + half, outcomes + half_outcomes), min_churn_events=20, shrinkage_events=0)
+    assert (weights[("renewal", "usage")]["n_examples"], weights[("renewal", "usage")]["n_churn_events"]) == (70, 40)

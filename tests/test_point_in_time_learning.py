@@ -88,7 +88,11 @@ PREDICTIONS = "select * from marts.churn_predictions where as_of_date <= ? order
 MODEL_VERSIONS = ("select * exclude (fitted_at, model, validated_through, validation_n, validation_churned, "
                   "validation_auc, validation_brier, validation_ece) from learning.model_versions "
                   "where fit_date <= ? order by fit_date")
-SCORECARDS = ("select * from learning.scorecard_weights where effective_from <= ? "
+# the versions from the one in force on the first scored day (fits on earlier days scored
+# nothing: the component values reach back to the history window's start, before any data)
+SCORECARDS = ("select * from learning.scorecard_weights where effective_from <= ? and effective_from >= ("
+              "select max(effective_from) from learning.scorecard_weights "
+              "where effective_from <= (select min(as_of_date) from marts.health_scores)) "
               "order by effective_from, lifecycle_stage, component")
 
 

@@ -15,7 +15,7 @@ of events): with the default 365 days the full world's history starts 35 days af
 cut world's, and the fits of the first months learn from different examples
 (docs/health-score.md, "Point in time, learned").
 
-Slow: two builds of an S world, about 2-4 minutes on two shared cores.
+Slow: two builds of an S world, about 7 minutes on two busy shared cores.
 """
 
 from __future__ import annotations

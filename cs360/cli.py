@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="why customers churn (default: their hidden health; see sandbox/world/mechanisms.py)")
     world.add_argument("--lms-vendor", default="generic", choices=["generic", "skilljar", "thinkific"],
                        help="which LMS the sandbox serves the training data as (default: the generic API)")
+    world.add_argument("--survey-vendor", default="generic", choices=["generic", "delighted", "typeform"],
+                       help="the survey tool the sandbox serves the NPS answers from (default: the generic API)")
 
     sandbox = commands.add_parser("sandbox", parents=[common], help="serve the vendor API doubles for a world")
     sandbox.add_argument("--world", type=Path, required=True)
@@ -76,10 +78,10 @@ def _world(args, home) -> int:
     from sandbox.world.generator import generate_world
 
     meta = generate_world(args.out, size=args.size, seed=args.seed, progress=print, mechanism=args.mechanism,
-                          lms_vendor=args.lms_vendor)
+                          lms_vendor=args.lms_vendor, survey_vendor=args.survey_vendor)
     print(f"world {meta['size']} (seed {meta['seed']}, as of {meta['as_of']}, "
-          f"churn mechanism {meta.get('mechanism', 'health')}, LMS {meta.get('lms_vendor', 'generic')}) "
-          f"written to {args.out}")
+          f"churn mechanism {meta.get('mechanism', 'health')}, LMS {meta.get('lms_vendor', 'generic')}, "
+          f"surveys {meta.get('survey_vendor', 'generic')}) written to {args.out}")
     return 0
 
 

@@ -20,6 +20,7 @@ from dlt.sources import DltSource
 
 from cs360_core.configuration import SourceNotConfigured
 from pipelines import credentials
+from pipelines.delighted import delighted
 from pipelines.freshdesk import freshdesk
 from pipelines.hubspot import hubspot
 from pipelines.product import product
@@ -28,6 +29,7 @@ from pipelines.skilljar import skilljar
 from pipelines.surveys import surveys
 from pipelines.thinkific import thinkific
 from pipelines.training import training
+from pipelines.typeform import typeform
 from pipelines.validation import REJECTED_TABLE
 from pipelines.zendesk import zendesk
 
@@ -206,6 +208,37 @@ SYSTEMS: tuple[System, ...] = (
                             "updated_at": "TIMESTAMPTZ"},
             "responses": {"id": "VARCHAR", "invitation_id": "VARCHAR", "email": "VARCHAR", "score": "BIGINT",
                           "comment": "VARCHAR", "responded_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ"},
+        },
+    ),
+    System(
+        name="delighted",
+        source=delighted,
+        settings=credentials.delighted_settings,
+        env_vars=("DELIGHTED_API_KEY", "DELIGHTED_BASE_URL"),
+        freshness=FREQUENT,
+        description="Delighted (NPS): survey responses and the people surveyed",
+        tables={
+            "survey_responses": {"id": "VARCHAR", "person_id": "VARCHAR", "email": "VARCHAR", "survey_type": "VARCHAR",
+                                 "score": "BIGINT", "comment": "VARCHAR", "permalink": "VARCHAR",
+                                 "person_properties": "JSON", "tags": "JSON", "created_at": "TIMESTAMPTZ",
+                                 "updated_at": "TIMESTAMPTZ"},
+            "people": {"id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR", "created_at": "TIMESTAMPTZ",
+                       "last_sent_at": "TIMESTAMPTZ", "last_responded_at": "TIMESTAMPTZ",
+                       "next_survey_scheduled_at": "TIMESTAMPTZ"},
+        },
+    ),
+    System(
+        name="typeform",
+        source=typeform,
+        settings=credentials.typeform_settings,
+        env_vars=("TYPEFORM_ACCESS_TOKEN", "TYPEFORM_FORM_IDS", "TYPEFORM_BASE_URL", "TYPEFORM_SCORE_REF",
+                  "TYPEFORM_COMMENT_REF", "TYPEFORM_EMAIL_FIELD"),
+        freshness=FREQUENT,
+        description="Typeform: responses to the NPS forms",
+        tables={
+            "responses": {"id": "VARCHAR", "form_id": "VARCHAR", "email": "VARCHAR", "score": "BIGINT",
+                          "comment": "VARCHAR", "landed_at": "TIMESTAMPTZ", "submitted_at": "TIMESTAMPTZ",
+                          "hidden": "JSON", "answers": "JSON"},
         },
     ),
     System(

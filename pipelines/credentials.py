@@ -17,6 +17,8 @@ from cs360_core.configuration import (  # noqa: F401  (re-exported: the sources 
 HUBSPOT_PUBLIC_API = "https://api.hubapi.com"
 SKILLJAR_PUBLIC_API = "https://api.skilljar.com/v1"
 THINKIFIC_PUBLIC_API = "https://api.thinkific.com/api/public/v1"
+DELIGHTED_PUBLIC_API = "https://api.delighted.com"
+TYPEFORM_PUBLIC_API = "https://api.typeform.com"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,23 @@ class FreshdeskSettings:
 class SurveySettings:
     base_url: str
     api_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DelightedSettings:
+    base_url: str
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class TypeformSettings:
+    base_url: str
+    access_token: str = field(repr=False)
+    form_ids: tuple[str, ...]
+    # where the NPS lives in a response; see pipelines/typeform
+    score_ref: str | None = None
+    comment_ref: str | None = None
+    email_field: str = "email"
 
 
 @dataclass(frozen=True)
@@ -131,6 +150,25 @@ def survey_settings() -> SurveySettings:
     base_url, token = _required("the survey tool", "surveys", "SURVEY_BASE_URL", "SURVEY_API_TOKEN")
     base_url = require_secure_url(base_url, "SURVEY_BASE_URL")
     return SurveySettings(base_url=base_url.rstrip("/"), api_token=token)
+
+
+def delighted_settings() -> DelightedSettings:
+    key = _env("DELIGHTED_API_KEY")
+    if not key:
+        raise SourceNotConfigured("delighted: DELIGHTED_API_KEY is not set, skipping Delighted")
+    base_url = require_secure_url(_env("DELIGHTED_BASE_URL") or DELIGHTED_PUBLIC_API, "DELIGHTED_BASE_URL")
+    return DelightedSettings(base_url=base_url.rstrip("/"), api_key=key)
+
+
+def typeform_settings() -> TypeformSettings:
+    token, forms = _required("Typeform", "typeform", "TYPEFORM_ACCESS_TOKEN", "TYPEFORM_FORM_IDS")
+    form_ids = tuple(dict.fromkeys(f.strip() for f in forms.split(",") if f.strip()))
+    if not form_ids:
+        raise SourceNotConfigured("typeform: TYPEFORM_FORM_IDS names no form, skipping Typeform")
+    base_url = require_secure_url(_env("TYPEFORM_BASE_URL") or TYPEFORM_PUBLIC_API, "TYPEFORM_BASE_URL")
+    return TypeformSettings(base_url=base_url.rstrip("/"), access_token=token, form_ids=form_ids,
+                            score_ref=_env("TYPEFORM_SCORE_REF"), comment_ref=_env("TYPEFORM_COMMENT_REF"),
+                            email_field=_env("TYPEFORM_EMAIL_FIELD") or "email")
 
 
 def training_settings() -> TrainingSettings:

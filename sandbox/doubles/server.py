@@ -9,10 +9,15 @@
 
 Salesforce is served over HTTPS (simple-salesforce only speaks https), the others over
 plain HTTP. Secrets are random per sandbox and only ever printed in the env exports.
-Ports are keyed by system: salesforce, hubspot, zendesk, freshdesk, surveys, lms, webhook
-(0 picks a free port). The `lms` port serves the world's LMS vendor (meta.json
-`lms_vendor`, or `lms_vendor=`): the generic API, Skilljar or Thinkific, each with its own
-environment variables.
+Ports are keyed by system: salesforce, hubspot, zendesk, freshdesk, surveys, delighted,
+typeform, lms, webhook (0 picks a free port). The `lms` port serves the world's LMS vendor
+(meta.json `lms_vendor`, or `lms_vendor=`): the generic API, Skilljar or Thinkific, each
+with its own environment variables.
+
+Every survey double serves the world's answers, but the env exports point the pipeline
+at one of them: the world's survey vendor (meta.json `survey_vendor`: generic, the
+default, delighted or typeform), or the one named by `survey_vendor=`;
+`sandbox.survey_env(vendor)` gives any vendor's variables.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import TextIO
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from sandbox.doubles.common import RequestLog
+from sandbox.doubles.delighted import DelightedDouble
 from sandbox.doubles.faults import FaultPlan
 from sandbox.doubles.freshdesk import FreshdeskDouble
 from sandbox.doubles.hubspot import HubSpotDouble
@@ -37,13 +43,14 @@ from sandbox.doubles.skilljar import SkilljarDouble
 from sandbox.doubles.surveys import SurveyDouble
 from sandbox.doubles.thinkific import ThinkificDouble
 from sandbox.doubles.tls import server_ssl_context
+from sandbox.doubles.typeform import TypeformDouble
 from sandbox.doubles.webhook import WebhookDouble
 from sandbox.doubles.zendesk import ZendeskDouble
-from sandbox.world.format import EVENTS_DIR, LMS_VENDORS, lms_vendor, read_meta
+from sandbox.world.format import EVENTS_DIR, LMS_VENDORS, lms_vendor, read_meta, survey_vendor
 
-SYSTEMS = ("salesforce", "hubspot", "zendesk", "freshdesk", "surveys", "lms", "webhook")
+SYSTEMS = ("salesforce", "hubspot", "zendesk", "freshdesk", "surveys", "delighted", "typeform", "lms", "webhook")
 DEFAULT_PORTS = {"salesforce": 8443, "hubspot": 8444, "zendesk": 8445, "freshdesk": 8446,
-                 "surveys": 8447, "lms": 8448, "webhook": 8449}
+                 "surveys": 8447, "lms": 8448, "webhook": 8449, "delighted": 8460, "typeform": 8461}
 ZENDESK_EMAIL = "integration@zendesk.cs360.invalid"
 
 
@@ -55,7 +62,7 @@ class _QuietHandler(WSGIRequestHandler):
 class Sandbox:
     def __init__(self, world_dir: Path, state_dir: Path, host: str = "127.0.0.1",
                  ports: dict | None = None, page_sizes: dict | None = None, quiet: bool = True,
-                 faults: FaultPlan | None = None, lms_vendor: str | None = None):
+                 faults: FaultPlan | None = None, lms_vendor: str | None = None, survey_vendor: str | None = None):
         if lms_vendor is not None and lms_vendor not in LMS_VENDORS:
             raise ValueError(f"unknown LMS vendor {lms_vendor!r}; one of {', '.join(LMS_VENDORS)}")
         self.lms_vendor = lms_vendor
@@ -72,6 +79,10 @@ class Sandbox:
         self.zendesk: ZendeskDouble | None = None
         self.freshdesk: FreshdeskDouble | None = None
         self.surveys: SurveyDouble | None = None
+        self.delighted: DelightedDouble | None = None
+        self.typeform: TypeformDouble | None = None
+        self.survey_vendor = survey_vendor
+        self._survey_env: dict[str, dict[str, str]] = {}
         self.lms: LmsDouble | SkilljarDouble | ThinkificDouble | None = None
         self.webhook: WebhookDouble | None = None
         self.env: dict[str, str] = {}
@@ -81,6 +92,7 @@ class Sandbox:
     def start(self) -> dict[str, str]:
         meta = read_meta(self.world_dir)  # fail early, with a clear message, on a non-world folder
         self.lms_vendor = self.lms_vendor or lms_vendor(meta)
+        vendor = survey_vendor(meta, self.survey_vendor)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.state_dir / "requests.jsonl"
         log_path.write_text("")
@@ -97,6 +109,8 @@ class Sandbox:
                                      export_page_size=sizes.get("zendesk", 1000))
         self.freshdesk = FreshdeskDouble(world, token["freshdesk"], log)
         self.surveys = SurveyDouble(world, token["surveys"], log)
+        self.delighted = DelightedDouble(world, token["delighted"], log)
+        self.typeform = TypeformDouble(world, token["typeform"], log)
         self.lms = _lms_double(self.lms_vendor, world, token["lms"], log)
         self.webhook = WebhookDouble(token["webhook"], log)
         apps = {s: getattr(self, s) for s in SYSTEMS}
@@ -115,8 +129,6 @@ class Sandbox:
             "ZENDESK_API_TOKEN": token["zendesk"],
             "FRESHDESK_BASE_URL": http["freshdesk"],
             "FRESHDESK_API_KEY": token["freshdesk"],
-            "SURVEY_BASE_URL": http["surveys"],
-            "SURVEY_API_TOKEN": token["surveys"],
             **_lms_env(self.lms, http["lms"], token["lms"]),
             "ALERT_WEBHOOK_URL": http["webhook"] + self.webhook.path,
             "PRODUCT_DB_URL": f"sqlite:///{product_db}",
@@ -124,7 +136,20 @@ class Sandbox:
             # public roots + the local CA: the doubles verify and real HTTPS still works
             "REQUESTS_CA_BUNDLE": str(bundle_path),
         }
+        self._survey_env = {
+            "generic": {"SURVEY_BASE_URL": http["surveys"], "SURVEY_API_TOKEN": token["surveys"]},
+            "delighted": {"DELIGHTED_BASE_URL": http["delighted"], "DELIGHTED_API_KEY": token["delighted"]},
+            "typeform": {"TYPEFORM_BASE_URL": http["typeform"], "TYPEFORM_ACCESS_TOKEN": token["typeform"],
+                         "TYPEFORM_FORM_IDS": ",".join(self.typeform.form_ids.values())},
+        }
+        self.survey_vendor = vendor
+        self.env.update(self._survey_env[vendor])
         return dict(self.env)
+
+    def survey_env(self, vendor: str) -> dict[str, str]:
+        """The variables that point the pipeline at one survey double (generic, delighted,
+        typeform), whichever the world uses."""
+        return dict(self._survey_env[vendor])
 
     @property
     def salesforce_login(self) -> dict[str, str]:

@@ -32,6 +32,9 @@ META_KEYS = ["as_of", "seed", "size", "generator"]
 # worlds without the key, e.g. from another generator, use the generic API
 LMS_VENDORS = ("generic", "skilljar", "thinkific")
 DEFAULT_LMS_VENDOR = "generic"
+# the survey tool a world's answers are served by (extra meta.json key `survey_vendor`)
+SURVEY_VENDORS = ("generic", "delighted", "typeform")
+DEFAULT_SURVEY_VENDOR = "generic"
 EVENTS_DIR = "events"
 
 
@@ -54,6 +57,15 @@ def lms_vendor(meta: dict) -> str:
     vendor = meta.get("lms_vendor") or DEFAULT_LMS_VENDOR
     if vendor not in LMS_VENDORS:
         raise WorldFormatError(f"meta.json names lms_vendor {vendor!r}; one of {', '.join(LMS_VENDORS)}")
+    return vendor
+
+
+def survey_vendor(meta: dict, override: str | None = None) -> str:
+    """The survey vendor to serve: `override`, else the world's `survey_vendor`, else the
+    generic API (worlds from other generators carry no such key)."""
+    vendor = override or meta.get("survey_vendor") or DEFAULT_SURVEY_VENDOR
+    if vendor not in SURVEY_VENDORS:
+        raise WorldFormatError(f"unknown survey vendor {vendor!r}; one of {', '.join(SURVEY_VENDORS)}")
     return vendor
 
 

@@ -64,7 +64,9 @@ import pyarrow.parquet as pq
 
 from sandbox.world import vocab as V
 from sandbox.world.mechanisms import DEFAULT_MECHANISM, mechanism as churn_mechanism
-from sandbox.world.format import DEFAULT_LMS_VENDOR, EVENT_COLUMNS, EVENTS_DIR, LMS_VENDORS, WORLD_TABLES
+from sandbox.world.format import (
+    DEFAULT_LMS_VENDOR, DEFAULT_SURVEY_VENDOR, EVENT_COLUMNS, EVENTS_DIR, LMS_VENDORS, SURVEY_VENDORS, WORLD_TABLES,
+)
 
 
 @dataclass(frozen=True)
@@ -120,18 +122,22 @@ _DICTIONARY_COLUMNS = ["tenant_id", "user_id", "event_type", "feature"]  # event
 
 def generate_world(out: Path, size: str = "S", seed: int = 42, as_of: date | None = None,
                    progress: Callable[[str], None] | None = None, mechanism: str = DEFAULT_MECHANISM,
-                   lms_vendor: str = DEFAULT_LMS_VENDOR) -> dict:
+                   lms_vendor: str = DEFAULT_LMS_VENDOR, survey_vendor: str = DEFAULT_SURVEY_VENDOR) -> dict:
     """Write a world of `size` into `out` and return its meta dict.
 
     `mechanism` names why customers leave (sandbox/world/mechanisms.py); a non-default
     one is recorded in meta.json under the extra key ``mechanism``; so is an LMS vendor
-    other than the generic API (``lms_vendor``: which double serves the training data).
+    other than the generic API (``lms_vendor``: which double serves the training data),
+    and a survey vendor other than the generic API (``survey_vendor``: delighted or
+    typeform, the survey tool the sandbox serves the answers from).
     """
     if lms_vendor not in LMS_VENDORS:
         raise ValueError(f"unknown LMS vendor {lms_vendor!r}; choose one of {', '.join(LMS_VENDORS)}")
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
     why = churn_mechanism(mechanism, int(seed))  # an unknown name fails before anything is written
+    if survey_vendor not in SURVEY_VENDORS:
+        raise ValueError(f"unknown survey vendor {survey_vendor!r}; choose one of {', '.join(SURVEY_VENDORS)}")
     as_of = as_of or DEFAULT_AS_OF
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -146,6 +152,8 @@ def generate_world(out: Path, size: str = "S", seed: int = 42, as_of: date | Non
         meta["mechanism"] = why.name
     if lms_vendor != DEFAULT_LMS_VENDOR:
         meta["lms_vendor"] = lms_vendor
+    if survey_vendor != DEFAULT_SURVEY_VENDOR:
+        meta["survey_vendor"] = survey_vendor
     _World(SIZES[size], int(seed), as_of, out, say, why).build()
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta

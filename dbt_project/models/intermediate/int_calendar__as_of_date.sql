@@ -25,7 +25,7 @@ latest_other_activity as (
         union all
         select max(cast(created_at as date)) from {{ ref('stg_freshdesk__tickets') }}
         union all
-        select max(cast(responded_at as date)) from {{ ref('stg_surveys__responses') }}
+        select max(cast(responded_at as date)) from {{ ref('int_surveys__responses_unioned') }}
         union all
         select max(cast(registered_at as date)) from {{ ref('int_training__lms_enrollments') }}
     ) as activity

@@ -20,9 +20,7 @@ with addresses as (
         union all
         select {{ normalize_email('requester_email') }} from {{ ref('stg_freshdesk__tickets') }}
         union all
-        select {{ normalize_email('email') }} from {{ ref('stg_surveys__invitations') }}
-        union all
-        select {{ normalize_email('email') }} from {{ ref('stg_surveys__responses') }}
+        select email from {{ ref('int_surveys__people') }}
         union all
         select {{ normalize_email('email') }} from {{ ref('int_training__lms_enrollments') }}
     ) as seen

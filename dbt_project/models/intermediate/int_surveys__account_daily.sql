@@ -55,8 +55,8 @@ counts as (
 
 first_survey as (
     select least(
-        (select min(cast(sent_at as date)) from {{ ref('stg_surveys__invitations') }}),
-        (select min(cast(responded_at as date)) from {{ ref('stg_surveys__responses') }})
+        (select min(cast(sent_at as date)) from {{ ref('int_surveys__invitations_unioned') }}),
+        (select min(cast(responded_at as date)) from {{ ref('int_surveys__responses_unioned') }})
     ) as first_survey_on
 )
 

@@ -1,13 +1,13 @@
--- One row per survey response with the respondent's account (identity_bridge, by e-mail:
--- the response's address, else the invitation's), the survey it answered and its NPS
+-- One row per survey response (every survey tool, int_surveys__responses_unioned) with the
+-- respondent's account (identity_bridge, by e-mail), the survey it answered and its NPS
 -- category: promoter 9-10, passive 7-8, detractor 0-6.
 
 with responses as (
-    select * from {{ ref('stg_surveys__responses') }}
+    select * from {{ ref('int_surveys__responses_unioned') }}
 ),
 
 invitations as (
-    select * from {{ ref('stg_surveys__invitations') }}
+    select * from {{ ref('int_surveys__invitations_unioned') }}
 ),
 
 bridge as (
@@ -19,8 +19,9 @@ bridge as (
 select
     responses.response_id,
     responses.invitation_id,
-    invitations.survey,
-    coalesce({{ normalize_email('responses.email') }}, {{ normalize_email('invitations.email') }}) as email,
+    responses.survey_vendor,
+    responses.survey,
+    responses.email,
     bridge.account_id,
     responses.score,
     case
@@ -34,7 +35,8 @@ select
     cast(responses.responded_at as date) as responded_on
 from responses
 left join invitations
-    on responses.invitation_id = invitations.invitation_id
+    on responses.survey_vendor = invitations.survey_vendor
+    and responses.invitation_id = invitations.invitation_id
 left join bridge
-    on bridge.source_id = coalesce({{ normalize_email('responses.email') }}, {{ normalize_email('invitations.email') }})
+    on bridge.source_id = responses.email
 where responses.score between 0 and 10

@@ -6,7 +6,7 @@
 --   product_user  product users (user id): their e-mail's match, else their tenant's account
 --   zendesk       Zendesk requesters (user id)                        by e-mail
 --   freshdesk     Freshdesk requesters (contact id)                   by e-mail
---   surveys       survey invitees and respondents (e-mail)            by e-mail
+--   surveys       survey invitees and respondents, any tool (e-mail)  by e-mail
 --   training      LMS attendees (e-mail)                              by e-mail
 -- Unmatched records keep a NULL account_id; conflicts are flagged. Both are listed with
 -- a reason in marts.identity_review. A CRM record always has an account (at least its
@@ -56,9 +56,7 @@ freshdesk_requesters as (
 ),
 
 survey_people as (
-    select distinct {{ normalize_email('email') }} as email from {{ ref('stg_surveys__invitations') }}
-    union
-    select distinct {{ normalize_email('email') }} from {{ ref('stg_surveys__responses') }}
+    select email from {{ ref('int_surveys__people') }}
 ),
 
 training_people as (

@@ -1,7 +1,8 @@
 -- Records the ingestion quarantined instead of loading (raw_<source>._rejected_records),
 -- from every source in one place, so a data problem shows in the warehouse.
 
-{%- set sources = ['product', 'salesforce', 'hubspot', 'zendesk', 'freshdesk', 'surveys', 'training', 'skilljar', 'thinkific'] %}
+{%- set sources = ['product', 'salesforce', 'hubspot', 'zendesk', 'freshdesk', 'surveys', 'delighted', 'typeform',
+                   'training', 'skilljar', 'thinkific'] %}
 
 with rejected as (
     {%- for source_name in sources %}

@@ -10,8 +10,8 @@ from pathlib import Path
 from orchestration.systems import SYSTEMS
 
 CS360 = str(Path(sys.executable).with_name("cs360"))
-SOURCE_PREFIXES = ("SALESFORCE_", "HUBSPOT_", "ZENDESK_", "FRESHDESK_", "SURVEY_", "LMS_", "SKILLJAR_",
-                   "THINKIFIC_", "PRODUCT_", "ALERT_")
+SOURCE_PREFIXES = ("SALESFORCE_", "HUBSPOT_", "ZENDESK_", "FRESHDESK_", "SURVEY_", "DELIGHTED_", "TYPEFORM_", "LMS_",
+                   "SKILLJAR_", "THINKIFIC_", "PRODUCT_", "ALERT_")
 
 
 def test_run_with_nothing_configured_says_so_per_source_and_fails_cleanly(tmp_path):

@@ -1,4 +1,4 @@
-"""All seven sources through the Dagster ingest job, twice: exact raw tables, and a second
+"""Every source (the three survey tools included) through the Dagster ingest job, twice: exact raw tables, and a second
 run that asks every vendor only for changes (dagster-dlt drops the local pipeline state
 before each run, so the cursors must come back from the warehouse)."""
 
@@ -12,8 +12,8 @@ from orchestration.systems import SYSTEMS
 from sandbox.doubles.server import Sandbox
 from test_ingest_support import count, params, query, requests_to, world_rows
 
-RAW = ("raw_product", "raw_salesforce", "raw_hubspot", "raw_zendesk", "raw_freshdesk", "raw_surveys", "raw_training",
-       "raw_skilljar", "raw_thinkific")
+RAW = ("raw_product", "raw_salesforce", "raw_hubspot", "raw_zendesk", "raw_freshdesk", "raw_surveys", "raw_delighted",
+       "raw_typeform", "raw_training", "raw_skilljar", "raw_thinkific")
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def _raw_counts(home) -> dict[str, int]:
 def test_ingest_job_twice_lands_exactly_once_and_then_only_changes(tiny_world, tmp_path, dagster_home, monkeypatch):
     assert {system.name for system in SYSTEMS} == {name.removeprefix("raw_") for name in RAW}
     with Sandbox(tiny_world, tmp_path / "sandbox") as sandbox:
-        for key, value in sandbox.env.items():
+        for key, value in {**sandbox.env, **sandbox.survey_env("delighted"), **sandbox.survey_env("typeform")}.items():
             monkeypatch.setenv(key, value)
         first = run_stage(dagster_home, "ingest", log=lambda line: None)
         assert first.success, first.failed_steps()
@@ -40,6 +40,8 @@ def test_ingest_job_twice_lands_exactly_once_and_then_only_changes(tiny_world, t
         zendesk_tickets = [t for t in world_rows(tiny_world, "tickets") if t["system"] == "zendesk"]
         assert before["raw_zendesk.tickets"] == len(zendesk_tickets)
         assert before["raw_surveys.responses"] == len(world_rows(tiny_world, "survey_responses"))
+        assert before["raw_delighted.survey_responses"] == before["raw_typeform.responses"] == len(
+            world_rows(tiny_world, "survey_responses"))
         assert before["raw_product.tenants"] == len(world_rows(tiny_world, "tenants"))
         sandbox.request_log.clear()
 
@@ -50,6 +52,8 @@ def test_ingest_job_twice_lands_exactly_once_and_then_only_changes(tiny_world, t
         assert params(requests_to(sandbox, "zendesk", "/incremental/tickets/cursor")[0]).get("cursor")
         assert params(requests_to(sandbox, "surveys", "/v1/responses")[0])["updated_since"] != "1970-01-01T00:00:00Z"
         assert params(requests_to(sandbox, "lms", "/enrollments")[0])["updated_since"] != "1970-01-01T00:00:00Z"
+        assert params(requests_to(sandbox, "delighted", "/v1/survey_responses")[0])["updated_since"] != "0"
+        assert all(params(e).get("since") for e in requests_to(sandbox, "typeform", "/responses"))
         assert params(requests_to(sandbox, "freshdesk", "/api/v2/tickets")[0])["updated_since"] != (
             "1970-01-01T00:00:00Z")
         assert requests_to(sandbox, "hubspot", "/search"), "HubSpot was listed again instead of searched"

@@ -119,6 +119,13 @@ class Sandbox:
         port = {s: self._serve(app, self.ports[s], tls if s == "salesforce" else None) for s, app in apps.items()}
 
         http = {s: f"http://{self.host}:{port[s]}" for s in SYSTEMS}
+        self._survey_env = {
+            "generic": {"SURVEY_BASE_URL": http["surveys"], "SURVEY_API_TOKEN": token["surveys"]},
+            "delighted": {"DELIGHTED_BASE_URL": http["delighted"], "DELIGHTED_API_KEY": token["delighted"]},
+            "typeform": {"TYPEFORM_BASE_URL": http["typeform"], "TYPEFORM_ACCESS_TOKEN": token["typeform"],
+                         "TYPEFORM_FORM_IDS": ",".join(self.typeform.form_ids.values())},
+        }
+        self.survey_vendor = vendor
         self.env = {
             "SALESFORCE_INSTANCE_URL": f"https://{self.host}:{port['salesforce']}",
             "SALESFORCE_ACCESS_TOKEN": token["salesforce"],
@@ -129,6 +136,7 @@ class Sandbox:
             "ZENDESK_API_TOKEN": token["zendesk"],
             "FRESHDESK_BASE_URL": http["freshdesk"],
             "FRESHDESK_API_KEY": token["freshdesk"],
+            **self._survey_env[vendor],  # the world's survey tool only
             **_lms_env(self.lms, http["lms"], token["lms"]),
             "ALERT_WEBHOOK_URL": http["webhook"] + self.webhook.path,
             "PRODUCT_DB_URL": f"sqlite:///{product_db}",
@@ -136,14 +144,6 @@ class Sandbox:
             # public roots + the local CA: the doubles verify and real HTTPS still works
             "REQUESTS_CA_BUNDLE": str(bundle_path),
         }
-        self._survey_env = {
-            "generic": {"SURVEY_BASE_URL": http["surveys"], "SURVEY_API_TOKEN": token["surveys"]},
-            "delighted": {"DELIGHTED_BASE_URL": http["delighted"], "DELIGHTED_API_KEY": token["delighted"]},
-            "typeform": {"TYPEFORM_BASE_URL": http["typeform"], "TYPEFORM_ACCESS_TOKEN": token["typeform"],
-                         "TYPEFORM_FORM_IDS": ",".join(self.typeform.form_ids.values())},
-        }
-        self.survey_vendor = vendor
-        self.env.update(self._survey_env[vendor])
         return dict(self.env)
 
     def survey_env(self, vendor: str) -> dict[str, str]:

@@ -95,7 +95,7 @@ def _responses(settings: TypeformSettings | None, page_size: int) -> Iterator[An
         for number, page in enumerate(pages):
             if number == 0:
                 cursor.hold_at(listing_started(page.response) - SETTLE)
-            for item in spec.split(page, lambda record: _row(form_id, record, settings)):
+            for item in spec.split(page, lambda record, form=form_id: _row(form, record, settings)):
                 if isinstance(item, list):
                     cursor.observe(item)
                 yield item

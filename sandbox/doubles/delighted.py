@@ -27,7 +27,9 @@ from urllib.parse import urlencode
 
 from werkzeug.routing import Map, Rule
 
-from sandbox.doubles.common import Clock, JsonApp, RequestLog, basic_credentials, json_response, parse_instant, same_secret, world_end, retry_after_header
+from sandbox.doubles.common import (
+    Clock, JsonApp, RequestLog, basic_credentials, json_response, parse_instant, retry_after_header, same_secret, world_end,
+)
 from sandbox.doubles.paging import decode_cursor, encode_cursor
 from sandbox.world.format import read_table
 

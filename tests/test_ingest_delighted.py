@@ -39,6 +39,10 @@ def test_first_load_lands_every_response_and_person_exactly(connected, home, tin
     by_email = Counter(email for (email,) in query(home, "select email from raw_delighted.survey_responses"))
     assert by_email == Counter(r["email"] for r in answers)
     assert {e for (e,) in query(home, "select email from raw_delighted.people")} == people
+    # a survey planned ahead of now is no bad record (only change stamps may not lie in the future)
+    planned = query(home, "select count(*) from raw_delighted.people where next_survey_scheduled_at > now()")[0][0]
+    assert planned == sum(1 for p in connected.delighted.people.values()
+                          if (p["next_survey_scheduled_at"] or 0) > datetime.now().timestamp()) > 0
     first = params(requests_to(connected, "delighted", "/v1/survey_responses.json")[0])
     assert first == {"per_page": "100", "order": "asc:updated_at", "expand[]": "person", "updated_since": "0",
                      "page": "1"}

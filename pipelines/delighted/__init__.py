@@ -34,7 +34,7 @@ from pipelines.credentials import DelightedSettings, delighted_settings
 from pipelines.cursors import UpdatedSince, listing_started
 from pipelines.http import rest_client
 from pipelines.validation import (
-    Check, RecordSpec, columns, declare_columns, identifier, integer, integer_between, latest_believable, rejects_resource,
+    RecordSpec, columns, declare_columns, identifier, integer, integer_between, latest_believable, rejects_resource,
     text,
 )
 
@@ -51,32 +51,40 @@ PEOPLE_COLUMNS = columns(
 )
 
 
-def unix_seconds(value: Any) -> str | None:
-    """A Delighted timestamp: Unix seconds, not in the future beyond the allowed skew."""
+def unix_time(value: Any) -> str | None:
+    """A Delighted timestamp: whole Unix seconds."""
     problem = integer(value)
     if problem is not None:
         return problem.replace("an integer", "Unix seconds")
-    if not 0 <= value <= MAX_UNIX or _moment(value) > latest_believable():
-        return f"{value} is no believable Unix time"
-    return None
+    return None if 0 <= value <= MAX_UNIX else f"{value} is no Unix time"
 
 
-def _person(required: bool) -> Check:
-    def check(value: Any) -> str | None:
-        if isinstance(value, dict):
-            return identifier(value.get("id")) and f"id {identifier(value.get('id'))}"
-        return None if not required else identifier(value)
-    return check
+def unix_change_stamp(value: Any) -> str | None:
+    """A creation or update time: Unix seconds, not in the future beyond the allowed skew
+    (one such stamp would move the cursor past every later change)."""
+    problem = unix_time(value)
+    if problem is None and _moment(value) > latest_believable():
+        problem = f"{value} lies in the future (more than a day ahead of now)"
+    return problem
+
+
+def person(value: Any) -> str | None:
+    """The person's id, or the person itself (`expand[]=person`) with its id."""
+    if isinstance(value, dict):
+        problem = identifier(value.get("id"))
+        return None if problem is None else f"id: {problem}"
+    return identifier(value)
 
 
 RESPONSES = RecordSpec(
     "survey_responses",
-    required={"id": identifier, "person": _person(True), "score": integer_between(0, 10), "created_at": unix_seconds},
-    optional={"updated_at": unix_seconds, "comment": text, "survey_type": text, "person.email": text},
+    required={"id": identifier, "person": person, "score": integer_between(0, 10), "created_at": unix_change_stamp},
+    optional={"updated_at": unix_change_stamp, "comment": text, "survey_type": text, "person.email": text},
 )
-PEOPLE = RecordSpec("people", required={"id": identifier, "created_at": unix_seconds},
-                    optional={"email": text, "last_sent_at": unix_seconds, "last_responded_at": unix_seconds,
-                              "next_survey_scheduled_at": unix_seconds})
+# people are read whole (no cursor): a time ahead of now, like the next survey planned, is fine
+PEOPLE = RecordSpec("people", required={"id": identifier, "created_at": unix_time},
+                    optional={"email": text, "last_sent_at": unix_time, "last_responded_at": unix_time,
+                              "next_survey_scheduled_at": unix_time})
 
 
 @dlt.source(name="delighted")

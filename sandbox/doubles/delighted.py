@@ -14,7 +14,8 @@ password. Errors: `{"status": 401, "message": "Unauthorized"}`, 422 with `errors
 parameter, 429 with `Retry-After`, 500/503.
 
 People are the world's invitees (one per e-mail, numbered in order of their first
-survey); a response is an answer to one invitation, `person_properties.survey` naming
+survey; after a relationship survey the next is planned half a year later, which may lie
+ahead of now); a response is an answer to one invitation, `person_properties.survey` naming
 the world's survey (nps_30d / nps_90d / relationship), as a company passes it when it
 sends. `add_response()` and `update_response()` stamp later than anything seeded.
 """
@@ -35,6 +36,7 @@ from sandbox.world.format import read_table
 
 DEFAULT_PAGE, MAX_PAGE = 20, 100
 ORDERS = ("asc", "desc", "asc:updated_at", "desc:updated_at")
+RELATIONSHIP_EVERY = 182 * 86_400
 
 
 class Unprocessable(Exception):
@@ -74,11 +76,13 @@ class DelightedDouble(JsonApp):
         self._person_by_email: dict[str, str] = {}
         for number, (email, created) in enumerate(sorted(firsts.items(), key=lambda kv: (kv[1], kv[0])), start=1):
             self._add_person(str(number), email, created)
-        for row in invitations:
+        for row in sorted(invitations, key=lambda r: r["sent_at"] or ""):
             sent = _unix(parse_instant(row["sent_at"]))
             person = self.people.get(self._person_by_email.get(row["email"], ""))
-            if person is not None and sent is not None:
-                person["last_sent_at"] = max(person["last_sent_at"] or 0, sent)
+            if person is not None and sent is not None and sent >= (person["last_sent_at"] or 0):
+                person["last_sent_at"] = sent
+                # the relationship survey comes back twice a year: Delighted shows the next one planned
+                person["next_survey_scheduled_at"] = sent + RELATIONSHIP_EVERY if row["survey"] == "relationship" else None
         self.responses: dict[str, dict] = {}
         scored = [r for r in answers if str(r["score"] or "").strip() and parse_instant(r["responded_at"])]
         scored.sort(key=lambda r: (parse_instant(r["responded_at"]), r["response_id"]))

@@ -54,6 +54,8 @@ def test_dagster_job_execute_reads_the_homes_env_and_skips_the_unconfigured(tiny
                  "zendesk: ZENDESK_BASE_URL, ZENDESK_EMAIL and ZENDESK_API_TOKEN are not set, skipping Zendesk",
                  "freshdesk: FRESHDESK_BASE_URL and FRESHDESK_API_KEY are not set, skipping Freshdesk",
                  "surveys: SURVEY_BASE_URL and SURVEY_API_TOKEN are not set, skipping the survey tool",
+                 "delighted: DELIGHTED_API_KEY is not set, skipping Delighted",
+                 "typeform: TYPEFORM_ACCESS_TOKEN and TYPEFORM_FORM_IDS are not set, skipping Typeform",
                  "training: LMS_BASE_URL and LMS_API_TOKEN are not set, skipping the LMS",
                  "skilljar: SKILLJAR_API_KEY and SKILLJAR_DOMAIN are not set, skipping Skilljar",
                  "thinkific: THINKIFIC_API_KEY and THINKIFIC_SUBDOMAIN are not set, skipping Thinkific"):

@@ -1,7 +1,7 @@
 """The components added from evidence (issue 13, item 6), by hand on the fixture world.
 
 tests/dbt_raw_fixture.py, plus a term of Stark before its current one, built with every dbt
-test under the default scorecard (v2). Acme on 2024-06-30 (the fixture's docstring):
+test under the default scorecard (v3; tests/test_dbt_project.py checks v1 by hand). Acme on 2024-06-30 (the fixture's docstring):
 
     survey_response    4 invitations in 180 days, 3 answered          0.75  -> 100
     feature_retention  usual features (2024-03-03..05-31): integrations, api, dashboards,
@@ -12,6 +12,15 @@ test under the default scorecard (v2). Acme on 2024-06-30 (the fixture's docstri
     seat_price         first term: no data
 Stark's term before (2023-02-01..2024-02-01: 2,000 MRR for 16 seats, 125 a seat) against
 its current one (3,000 for 20, 150 a seat): the price per seat rose 20 %  -> 0.
+
+silent_contact (an invitation is decided 14 days after it was sent; floor 3 in a row, target 0):
+    Acme on 06-30: taro answered both of his, admin answered I2 (06-14, decided 06-28); the
+    06-18 invitations are not decided yet                             0     -> 100
+    Globex (added here): hanako answered I5 (05-15), then left I7 (05-29), I8 (06-05) and
+    I9 (06-12, answered 06-28: after the 14 days) unanswered; ken never answered I10 (06-01)
+        06-30: hanako 3 in a row (I9 decided 06-26)                    3     -> 0
+        06-20: hanako 2 (I7 decided 06-12, I8 06-19), ken 1            2     -> 33.3
+        06-13: hanako 1 (I7 decided 06-12); ken's I10 is decided 06-15 1     -> 66.7
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ _spec.loader.exec_module(fx)
 ACME, STARK = fx.ACCOUNT_IDS["acme"], fx.ACCOUNT_IDS["stark"]
 TODAY = fx.WORLD_TODAY  # 2024-06-30
 NEW_COMPONENTS = ("survey_response", "feature_retention", "user_trend", "seat_price")
+GLOBEX = fx.ACCOUNT_IDS["globex"]
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +50,17 @@ def home(tmp_path_factory) -> Path:
     fx.add_rows(warehouse, {"raw_salesforce.contracts": [
         ("800000000000004AAA", fx.SF_STARK, "00000104", "2023-02-01", "2024-02-01", "Expired", 12, 2000.0, 16.0,
          "enterprise", stamp, stamp, False)]})
+
+    def sent(inv_id: str, email: str, day: str) -> tuple:
+        at = fx.ts(f"{day} 09:00")
+        return (inv_id, email, "relationship", at, at)
+    fx.add_rows(warehouse, {
+        "raw_surveys.invitations": [sent("I7", "hanako@globex.example", "2024-05-29"),
+                                    sent("I8", "hanako@globex.example", "2024-06-05"),
+                                    sent("I9", "hanako@globex.example", "2024-06-12"),
+                                    sent("I10", "ken@globex.example", "2024-06-01")],
+        "raw_surveys.responses": [("R9", "I9", "hanako@globex.example", 6, None, fx.ts("2024-06-28 10:00"),
+                                   fx.ts("2024-06-28 10:00"))]})
     Dbt(tmp_path_factory.mktemp("cs360_home"), dbt_vars=None)(warehouse, "build", label="build")
     return warehouse
 
@@ -81,14 +102,31 @@ def test_feature_retention_counts_only_the_usual_features(home):
     assert acme["feature_retention"]["score"] == 0.0
 
 
-def test_acme_scored_with_scorecard_v2_by_hand(home):
+def test_silent_contact_counts_unanswered_invitations_in_a_row_by_hand(home):
+    acme = components(home, ACME, TODAY)
+    assert (acme["silent_contact"]["component_value"], acme["silent_contact"]["score"]) == (0, 100.0)
+    assert acme["silent_contact"]["reason"] == "every surveyed contact answered their latest invitation"
+    by_day = {day: components(home, GLOBEX, day)["silent_contact"]
+              for day in (TODAY, date(2024, 6, 20), date(2024, 6, 13))}
+    assert {day: (c["component_value"], c["score"]) for day, c in by_day.items()} == {
+        TODAY: (3, 0.0), date(2024, 6, 20): (2, pytest.approx(100 / 3)), date(2024, 6, 13): (1, pytest.approx(200 / 3))}
+    # an answer after the 14 days does not count: I9 stays unanswered
+    assert by_day[TODAY]["reason"] == ("hanako@globex.example left the last 3 survey invitations unanswered "
+                                       "(answered before)")
+    # Stark: nobody invited, no data
+    assert components(home, STARK, TODAY)["silent_contact"]["score"] is None
+
+
+def test_acme_scored_with_scorecard_v3_by_hand(home):
     row = one(home, "select * from marts.health_scores where account_id = ? and as_of_date = ?", [ACME, TODAY])
-    assert (row["lifecycle_stage"], row["scorecard_version"]) == ("adoption", "v2")
-    # v2 adoption weights with data (relationship and seat_price have none): 0.95
-    #   utilization 0.10 x 66.67 + usage 0.25 x 100 + usage_trend 0.05 x 25 + sentiment 0.10 x 16.7
-    #   + training 0.05 x 100 + survey_response 0.10 x 100 (breadth, support, csat, feature_retention: 0)
-    expected = (0.10 * 100 * 0.4 / 0.6 + 0.25 * 100 + 0.05 * 25 + 0.10 * 16.7 + 0.05 * 100 + 0.10 * 100) / 0.95
+    assert (row["lifecycle_stage"], row["scorecard_version"]) == ("adoption", "v3")
+    # v3 adoption (= renewal) weights with data (relationship and seat_price have none): 0.90
+    #   utilization 0.05 x 66.67 + usage 0.15 x 100 + usage_trend 0.05 x 25 + breadth 0.10 x 0
+    #   + support 0.05 x 0 + csat 0.05 x 0 + sentiment 0.15 x 16.7 + survey_response 0.05 x 100
+    #   + feature_retention 0.10 x 0 + user_trend 0.05 x 100 + silent_contact 0.10 x 100
+    expected = (0.05 * 100 * 0.4 / 0.6 + 0.15 * 100 + 0.05 * 25 + 0.15 * 16.7 + 0.05 * 100 + 0.05 * 100
+                + 0.10 * 100) / 0.90
     assert row["health_score"] == pytest.approx(round(expected, 1))
-    assert row["coverage"] == pytest.approx(0.95)
-    assert row["survey_response_contribution"] == pytest.approx(0.10 / 0.95 * 100, abs=0.01)
-    assert row["feature_retention_score"] == 0.0 and row["user_trend_contribution"] == 0.0
+    assert row["coverage"] == pytest.approx(0.90)
+    assert row["silent_contact_contribution"] == pytest.approx(0.10 / 0.90 * 100, abs=0.01)
+    assert row["training_contribution"] == 0.0

@@ -44,6 +44,9 @@ scored_days as (
         voice.response_rate,
         training.has_training_data,
         training.people_trained,
+        silence.unanswered_in_a_row,
+        silence.silent_email,
+        silence.answered_before,
         product.seats / nullif(product.previous_seats, 0) as seat_change_ratio,
         (product.mrr / nullif(product.seats, 0))
             / nullif(product.previous_mrr / nullif(product.previous_seats, 0), 0) as seat_price_ratio
@@ -57,6 +60,9 @@ scored_days as (
     left join {{ ref('int_training__account_daily') }} as training
         on product.account_id = training.account_id
         and product.as_of_date = training.as_of_date
+    left join {{ ref('int_surveys__silent_contacts') }} as silence
+        on product.account_id = silence.account_id
+        and product.as_of_date = silence.as_of_date
 ),
 
 components as (
@@ -208,6 +214,25 @@ components as (
                             cast(round(100 * (seat_price_ratio - 1)) as integer))
             else printf('price per seat down %d%% at the last renewal',
                         cast(round(100 * (1 - seat_price_ratio)) as integer))
+        end
+    from scored_days
+
+    union all
+
+    -- a contact who stops answering: the most survey invitations in a row one invited
+    -- person left unanswered (lower is better); 0 when every invited person answered their
+    -- latest one, no data without invitations in the window
+    select
+        account_id, as_of_date, lifecycle_stage, contract_id,
+        'silent_contact',
+        case when invitations_sent > 0 then coalesce(unanswered_in_a_row, 0) end,
+        case
+            when coalesce(unanswered_in_a_row, 0) = 0
+                then 'every surveyed contact answered their latest invitation'
+            when answered_before
+                then printf('%s left the last %d survey invitations unanswered (answered before)',
+                            silent_email, unanswered_in_a_row)
+            else printf('%s left the last %d survey invitations unanswered', silent_email, unanswered_in_a_row)
         end
     from scored_days
 ),

@@ -19,7 +19,9 @@ Per stage, on weekly samples of (account, day) with the stage's churn label:
          (k = shrinkage_events; method 'shrunk', or 'fitted' when k = 0).
 The label of the renewal stage is churn within 90 days (contract section 6). A 90-day
 churner is always in the renewal stage on its day (its contract ends within the renewal
-window), so the other stages learn from churn within 180 days instead.
+window), so the other stages learn from churn within 180 days instead. Stages whose seed
+scorecards are the same are fit together (each example with its stage's label) and keep
+one set of weights, so their scores stay on one scale (shared_stages).
 """
 
 from __future__ import annotations
@@ -223,7 +225,7 @@ def load_examples(con: duckdb.DuckDBPyConnection, settings: ScorecardSettings,
 
 def stage_examples(con: duckdb.DuckDBPyConnection, stage: str, components: list[str], fit_date: dt.date,
                    settings: ScorecardSettings, outcomes: str = OUTCOMES):
-    """(scores matrix, churned, churned contracts, first and last example day) known on fit_date."""
+    """(scores matrix, churned, churned contract ids, first and last example day) known on fit_date."""
     horizon = STAGE_HORIZON_DAYS[stage]
     known = labels.known_examples_sql(fit_date, horizon, settings.grace_days,
                                       scores="scorecard_example_days", outcomes=outcomes)
@@ -238,24 +240,45 @@ def stage_examples(con: duckdb.DuckDBPyConnection, stage: str, components: list[
         group by all
         order by known.account_id, known.as_of_date""").to_arrow_table()
     if table.num_rows == 0:
-        return np.empty((0, len(components))), np.empty(0, dtype=bool), 0, None, None
+        return np.empty((0, len(components))), np.empty(0, dtype=bool), set(), None, None
     scores = np.column_stack([table.column(c).to_numpy(zero_copy_only=False).astype(float) for c in components])
     churned = table.column("churned").to_numpy(zero_copy_only=False).astype(bool)
-    churned_contracts = pc.count_distinct(pc.filter(table.column("contract_id"), table.column("churned"))).as_py()
+    churned_contracts = set(pc.filter(table.column("contract_id"), table.column("churned")).to_pylist())
     days = pc.min_max(table.column("as_of_date")).as_py()
     return scores, churned, churned_contracts, days["min"], days["max"]
 
 
+def shared_stages(seed: dict[str, dict[str, float]]) -> list[list[str]]:
+    """Stages whose seed scorecards are the same, in groups: such stages are fit together and
+    keep one set of weights. A seed that gives two stages one scorecard says their scores are
+    on one scale (e.g. adoption and renewal), and separate fits would pull the scales apart:
+    the stage whose components happen to score higher would look healthier."""
+    groups: dict[tuple, list[str]] = {}
+    for stage in sorted(seed):
+        groups.setdefault(tuple(sorted(seed[stage].items())), []).append(stage)
+    return list(groups.values())
+
+
 def fit_version(con: duckdb.DuckDBPyConnection, fit_date: dt.date, seed: dict[str, dict[str, float]],
                 settings: ScorecardSettings, outcomes: str = OUTCOMES) -> list[StageFit]:
+    """One fit per group of stages with the same seed scorecard (shared_stages); each stage
+    keeps its own churn horizon for its examples."""
     fits = []
-    for stage in sorted(seed):
-        components = sorted(seed[stage])
-        expert = np.array([seed[stage][c] for c in components])
-        scores, churned, n_events, first, last = stage_examples(con, stage, components, fit_date, settings, outcomes)
+    for group in shared_stages(seed):
+        components = sorted(seed[group[0]])
+        expert = np.array([seed[group[0]][c] for c in components])
+        parts = [stage_examples(con, stage, components, fit_date, settings, outcomes) for stage in group]
+        scores = np.vstack([part[0] for part in parts])
+        churned = np.concatenate([part[1] for part in parts])
+        n_events = len(set().union(*(part[2] for part in parts)))
+        firsts = [part[3] for part in parts if part[3] is not None]
+        lasts = [part[4] for part in parts if part[4] is not None]
         weights, fitted, method, reason = fit_stage_weights(scores, churned, expert, n_events, settings)
-        fits.append(StageFit(stage, components, expert, weights, fitted, len(churned), n_events, method, reason,
-                             STAGE_HORIZON_DAYS[stage], first, last))
+        if len(group) > 1:
+            reason = f"{reason}; stages {', '.join(group)} fit together (one seed scorecard)"
+        for stage in group:
+            fits.append(StageFit(stage, components, expert, weights, fitted, len(churned), n_events, method, reason,
+                                 STAGE_HORIZON_DAYS[stage], min(firsts, default=None), max(lasts, default=None)))
     return fits
 
 

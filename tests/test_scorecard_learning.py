@@ -130,6 +130,46 @@ def test_no_label_decided_after_the_fit_date_leaks_into_it():
     assert july["support"] > 0.5
 
 
+def test_stages_with_one_seed_scorecard_are_fit_together_and_keep_one_scale():
+    """Adoption and renewal share the seed weights: one fit over both stages' examples, the
+    same weights for both, churned contracts counted once. Renewal examples (90-day label):
+    20 churners without usage and 20 stayers with it. Adoption examples (180-day label):
+    10 churners whose support score is 0, the rest 100 (usage is the same for all)."""
+    examples, outcomes = _separable(20, 20)
+    con = _warehouse(examples, outcomes)
+    adoption_day = dt.date(2023, 10, 30)  # a Monday, FIT_DAY - 215 days: its 180-day label is decided
+    end = adoption_day + dt.timedelta(days=150)
+    rows, adoption_outcomes = [], []
+    for i in range(20):
+        churned = i < 10
+        rows += [(f"a{i}", adoption_day, "adoption", f"c-a{i}", "v1", "usage", 50.0),
+                 (f"a{i}", adoption_day, "adoption", f"c-a{i}", "v1", "support", 0.0 if churned else 100.0)]
+        adoption_outcomes.append((f"c-a{i}", end, "churned" if churned else "renewed"))
+    con.executemany("insert into intermediate.int_health__component_values values (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("insert into intermediate.int_crm__contract_outcomes values (?, ?, ?)", adoption_outcomes)
+    con.executemany("insert into seeds.health_score_weights values ('v1', 'adoption', ?, ?)",
+                    [("usage", 0.5), ("support", 0.5)])
+    assert scorecard.shared_stages({"adoption": {"usage": 0.5, "support": 0.5}, "renewal": {"usage": 0.6, "support": 0.4},
+                                    "onboarding": {"usage": 1.0, "support": 0.0}}) == [["adoption"], ["onboarding"],
+                                                                                     ["renewal"]]
+    assert scorecard.shared_stages({"adoption": SEED["renewal"], "renewal": SEED["renewal"]}) == [
+        ["adoption", "renewal"]]
+    fit = _fit(con, min_churn_events=20, shrinkage_events=0)
+    # 30 churned contracts in all (20 renewal + 10 adoption): enough for one joint fit
+    for stage in ("adoption", "renewal"):
+        assert {c: fit[(stage, c)]["n_churn_events"] for c in ("usage", "support")} == {"usage": 30, "support": 30}
+        assert fit[(stage, "usage")]["n_examples"] == 60
+        assert fit[(stage, "usage")]["reason"] == ("fit on 30 churned contracts; stages adoption, renewal fit "
+                                                    "together (one seed scorecard)")
+    assert fit[("adoption", "usage")]["weight"] == fit[("renewal", "usage")]["weight"]
+    assert fit[("adoption", "support")]["weight"] == fit[("renewal", "support")]["weight"]
+    # by hand: churned = lost usage + lost support - 0.5 fits every example exactly (renewal:
+    # support lost 0.5 for all; adoption: usage lost 0.5 for all), so the coefficients are 1 and 1.
+    # Renewal alone would put every weight on usage (the first test above).
+    assert {c: fit[("renewal", c)]["fitted_weight"] for c in ("usage", "support")} == {"usage": 0.5, "support": 0.5}
+    assert fit[("adoption", "usage")]["horizon_days"] == 180 and fit[("renewal", "usage")]["horizon_days"] == 90
+
+
 def test_a_later_run_adds_versions_and_never_refits_a_stored_one():
     examples, outcomes = _separable(30, 30)
     con = _warehouse(examples, outcomes)
@@ -187,25 +227,25 @@ def test_propose_writes_the_latest_fit_as_seed_rows_with_a_report(tmp_path):
 
     repo = Path(__file__).resolve().parents[1]
     cli = [sys.executable, "-m", "cs360.cli"]   # the console script, run from the checkout
-    done = subprocess.run([*cli, "scorecard", "propose", "--home", str(home), "--out", str(seeds), "--name", "v3"],
+    done = subprocess.run([*cli, "scorecard", "propose", "--home", str(home), "--out", str(seeds), "--name", "v9"],
                           capture_output=True, text=True, timeout=120, cwd=repo)
     assert done.returncode == 0, done.stderr
-    assert "proposal v3: v1-fit-2024-06-01 (fit walk-forward on seed v1)" in done.stdout
+    assert "proposal v9: v1-fit-2024-06-01 (fit walk-forward on seed v1)" in done.stdout
     assert "example days after 2024-01-29 (not seen by the proposal)" in done.stdout
-    assert "3 weight rows" not in done.stdout and "2 weight rows of scorecard v3 appended" in done.stdout
+    assert "3 weight rows" not in done.stdout and "2 weight rows of scorecard v9 appended" in done.stdout
 
     weights = list(csv.DictReader((seeds / "health_score_weights.csv").open()))
-    assert [r for r in weights if r["scorecard_version"] == "v3"] == [
-        {"scorecard_version": "v3", "lifecycle_stage": "renewal", "component": "support", "weight": "0.2500"},
-        {"scorecard_version": "v3", "lifecycle_stage": "renewal", "component": "usage", "weight": "0.7500"}]
+    assert [r for r in weights if r["scorecard_version"] == "v9"] == [
+        {"scorecard_version": "v9", "lifecycle_stage": "renewal", "component": "support", "weight": "0.2500"},
+        {"scorecard_version": "v9", "lifecycle_stage": "renewal", "component": "usage", "weight": "0.7500"}]
     assert (seeds / "health_score_weights.csv").read_text().startswith(before["health_score_weights.csv"])
     components = list(csv.DictReader((seeds / "health_score_components.csv").open()))
-    assert ({r["component"] for r in components if r["scorecard_version"] == "v3"}
+    assert ({r["component"] for r in components if r["scorecard_version"] == "v9"}
             == {r["component"] for r in components if r["scorecard_version"] == "v1"})
     bands = list(csv.DictReader((seeds / "health_band_thresholds.csv").open()))
-    assert len([r for r in bands if r["scorecard_version"] == "v3"]) == 9
+    assert len([r for r in bands if r["scorecard_version"] == "v9"]) == 9
     # a second proposal under the same name is refused, and nothing is appended twice
-    again = subprocess.run([*cli, "scorecard", "propose", "--home", str(home), "--out", str(seeds), "--name", "v3"],
+    again = subprocess.run([*cli, "scorecard", "propose", "--home", str(home), "--out", str(seeds), "--name", "v9"],
                            capture_output=True, text=True, timeout=120, cwd=repo)
     assert again.returncode == 1 and "already exists" in again.stderr
     assert len(list(csv.DictReader((seeds / "health_score_weights.csv").open()))) == len(weights)
@@ -244,10 +284,10 @@ def test_the_transform_stage_fits_the_scorecard_between_the_dbt_steps(module_hom
                                "group by all order by 2").fetchall()
         days = con.execute("select as_of_date, any_value(scorecard_version), count(distinct scorecard_version) "
                            "from marts.health_scores group by all order by 1").fetchall()
-    assert versions and all(name == f"v2-fit-{start.isoformat()}" for name, start in versions)
+    assert versions and all(name == f"v3-fit-{start.isoformat()}" for name, start in versions)
     for day, version, n_versions in days:
         in_force = [name for name, start in versions if start <= day]
-        assert (version, n_versions) == (in_force[-1] if in_force else "v2", 1), day
+        assert (version, n_versions) == (in_force[-1] if in_force else "v3", 1), day
 
 
 def test_a_later_fit_leaves_earlier_scores_exactly_as_they_were(module_home, transformed):
@@ -262,7 +302,7 @@ def test_a_later_fit_leaves_earlier_scores_exactly_as_they_were(module_home, tra
         before = con.execute("select * from marts.health_scores order by account_id, as_of_date").fetchall()
         # a later fit (as the asset writes it), with all the weight on usage
         con.execute(f"""insert into {scorecard.TABLE} by name
-            select 'v2-fit-later' as scorecard_version, base_scorecard_version, date '{effective}' as effective_from,
+            select 'v3-fit-later' as scorecard_version, base_scorecard_version, date '{effective}' as effective_from,
                    lifecycle_stage, component, case when component = 'usage' then 1.0 else 0.0 end as weight,
                    expert_weight, null as fitted_weight, horizon_days, training_from, training_to, n_examples,
                    n_churn_events, 'fitted' as method, 'added by the test' as reason

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/churn_eval.py                                 # S worlds, seeds 1,2,3, every mechanism
     .venv/bin/python benchmarks/churn_eval.py --size M --seeds 1 --mechanisms price,sponsor
     .venv/bin/python benchmarks/churn_eval.py --out /some/dir --reuse         # judge warehouses already built there
+    .venv/bin/python benchmarks/churn_eval.py --table a.json b.json           # one table from rows written by --json
 
 For each (mechanism, seed) it writes a world, runs `cs360 demo --world` on it in a fresh
 home (its own process: world -> sandbox -> the whole Dagster job), then judges the
@@ -349,7 +350,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="keep worlds and homes here (default: a temporary folder)")
     parser.add_argument("--reuse", action="store_true", help="judge warehouses already in --out, run the rest")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    parser.add_argument("--table", type=Path, nargs="+", metavar="JSON",
+                        help="print one table from the rows of earlier --json files (worlds run apart) and stop")
     args = parser.parse_args(argv)
+    if args.table:
+        rows = [row for path in args.table for row in json.loads(path.read_text())]
+        print(table(rows))
+        print()
+        print("\n".join(target_lines(rows)))
+        return 0 if all("error" not in r for r in rows) else 1
     mechanisms = list(MECHANISMS) if args.mechanisms == "all" else args.mechanisms.split(",")
     unknown = [m for m in mechanisms if m not in MECHANISMS]
     if unknown:

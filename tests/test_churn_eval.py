@@ -285,3 +285,20 @@ def test_judge_says_so_when_the_warehouse_scored_nothing(tiny, tmp_path):
         con.execute("create table marts.health_scores (account_id varchar, as_of_date date, health_score double)")
     with pytest.raises(RuntimeError, match="marts.health_scores in .* is empty"):
         judge(tiny, warehouse)
+
+
+def test_table_joins_the_rows_of_worlds_run_apart(tmp_path, capsys):
+    from benchmarks.churn_eval import main
+    first = {"size": "M", "mechanism": "health", "seed": 1, "n_pairs": 100, "n_churned": 10, "score_auc": 0.85,
+             "score_renewal_auc": 0.9, "score_lift": 4.0, "model_auc": 0.95, "model_ece": 0.01}
+    second = {"size": "M", "mechanism": "price", "seed": 2, "n_pairs": 100, "n_churned": 12, "score_auc": 0.76,
+              "score_renewal_auc": 0.82, "score_lift": 2.4, "model_auc": 0.92, "model_ece": 0.04}
+    (tmp_path / "a.json").write_text(json.dumps([first]))
+    (tmp_path / "b.json").write_text(json.dumps([second]))
+    assert main(["--table", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[2].split()[:8] == ["M", "health", "1", "100", "10", "-", "-", "0.850"]
+    assert lines[3].split()[:8] == ["M", "price", "2", "100", "12", "-", "-", "0.760"]
+    assert "score_auc          >= 0.8   worst 0.95 (price/2), met in 1 of 2" in out
+    assert "model_ece          <= 0.03  worst 0.75 (price/2), met in 1 of 2" in out

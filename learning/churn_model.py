@@ -56,15 +56,17 @@ DRIVER_GROUPS: dict[str, tuple[str, ...]] = {
     "usage": ("utilization", "active_users_30d", "logins_30d", "logins_per_seat", "utilization_score", "usage_score",
               "no_usage_data"),
     "usage_trend": ("login_trend_30d", "active_users_30d_change_30d", "active_users_30d_change_90d",
-                    "logins_30d_change_30d", "logins_30d_change_90d", "usage_trend_score"),
+                    "logins_30d_change_30d", "logins_30d_change_90d", "usage_trend_score", "user_trend_score"),
     "activity": ("days_since_activity",),
-    "breadth": ("breadth", "breadth_score", "breadth_change_30d", "breadth_change_90d"),
+    "breadth": ("breadth", "breadth_score", "breadth_change_30d", "breadth_change_90d", "feature_retention_score"),
     "support": ("open_tickets", "tickets_90d", "sla_breaches_90d", "support_score", "tickets_90d_change_30d",
                 "tickets_90d_change_90d", "no_support_data"),
     "csat": ("csat_90d", "csat_score", "no_csat"),
     "nps": ("nps_180d", "nps_responses_180d", "sentiment_score", "relationship_score", "nps_180d_change_30d",
             "nps_180d_change_90d", "no_nps"),
     "training": ("people_trained", "onboarding_completed", "training_score", "no_training_data"),
+    "surveys": ("survey_response_score", "silent_contact_score"),
+    "price": ("seat_price_score",),
     "contract": ("mrr_change", "seat_change", "mrr", "seats", "tenure_days", "renewals_so_far"),
     "health": ("health_score", "coverage", "health_score_change_30d", "health_score_change_90d"),
 }
@@ -84,10 +86,18 @@ DRIVER_TEXT = {
     "csat": "coalesce('CSAT ' || round(100 * f.csat_90d)::int || '%', 'no CSAT ratings')",
     "nps": "coalesce('NPS ' || round(f.nps_180d)::int, 'no NPS answers in 180 days')",
     "training": "coalesce(f.people_trained::int || ' people trained', 'no training data')",
+    "surveys": ("coalesce('survey invitations left unanswered (silent contact ' || round(f.silent_contact_score)::int "
+                "|| '/100, response rate ' || round(f.survey_response_score)::int || '/100)', "
+                "'survey response rate ' || round(f.survey_response_score)::int || '/100', 'no survey invitations')"),
+    "price": "coalesce('price per seat raised at the last renewal (' || round(f.seat_price_score)::int || '/100)', "
+             "'first contract term')",
     "contract": ("coalesce('seats ' || case when f.seat_change >= 0 then '+' else '' end || round(100 * f.seat_change)::int "
                  "|| '% at last renewal', 'first contract term, ' || f.tenure_days || ' days as a customer')"),
     "health": "'health score ' || round(f.health_score)::int",
 }
+
+# Component columns the phrases above read (every other column is always in the feature table).
+DRIVER_TEXT_COLUMNS = {"surveys": ("silent_contact_score", "survey_response_score"), "price": ("seat_price_score",)}
 
 
 @dataclass(frozen=True)
@@ -371,7 +381,7 @@ def score_period(con: duckdb.DuckDBPyConnection, version: Version, start: dt.dat
                        "probability": probability,
                        **{f"driver_{i + 1}": drivers[i] for i in range(settings.n_drivers)}})
     con.register("scored_rows", scored)
-    phrases = [_driver_phrase(f"s.driver_{i + 1}") for i in range(settings.n_drivers)]
+    phrases = [_driver_phrase(f"s.driver_{i + 1}", present) for i in range(settings.n_drivers)]
     con.execute(f"""
         insert into {PREDICTIONS}
         select s.account_id, s.as_of_date, s.probability, ?,
@@ -385,8 +395,11 @@ def score_period(con: duckdb.DuckDBPyConnection, version: Version, start: dt.dat
     return n
 
 
-def _driver_phrase(column: str) -> str:
-    cases = " ".join(f"when '{group}' then {text}" for group, text in DRIVER_TEXT.items())
+def _driver_phrase(column: str, present: set[str]) -> str:
+    """The phrase of the driver group named in `column`; a group whose phrase reads a column
+    the feature table lacks (a warehouse without that component) is left out."""
+    cases = " ".join(f"when '{group}' then {text}" for group, text in DRIVER_TEXT.items()
+                     if set(DRIVER_TEXT_COLUMNS.get(group, ())) <= present)
     return f"case {column} {cases} end"
 
 

@@ -368,3 +368,23 @@ def test_status_names_the_version_in_force_and_its_walk_forward_figures():
     assert churn_model_status(con) == (
         "churn model: churn-2026-10-01 (41 churn events, walk-forward over 12 evaluation dates: AUC 0.941, "
         "renewal-cohort AUC 0.813, top-decile lift 7.3, ECE 0.006); 2 of 2 accounts predicted")
+
+
+def test_driver_phrases_of_the_survey_and_price_groups_by_hand():
+    import re
+
+    from learning.churn_model import DRIVER_TEXT, _driver_phrase
+    columns = sorted({c for text in DRIVER_TEXT.values() for c in re.findall(r"\bf\.(\w+)", text)})
+    con = duckdb.connect()
+    con.execute(f"create table f as select * from (values ('surveys', 'price')) as t(first_driver, second_driver) "
+                f"cross join (select {', '.join(f'cast(null as double) as {c}' for c in columns)})")
+    con.execute("update f set silent_contact_score = 0, survey_response_score = 37.5, seat_price_score = 33.3")
+    every = {c for c in columns}
+    phrases = con.execute(f"select {_driver_phrase('first_driver', every)}, {_driver_phrase('second_driver', every)} "
+                          "from f").fetchall()[0]
+    assert phrases == ("survey invitations left unanswered (silent contact 0/100, response rate 38/100)",
+                       "price per seat raised at the last renewal (33/100)")
+    # a warehouse without those components: the groups are left out, not an error
+    without = every - {"silent_contact_score", "seat_price_score"}
+    assert con.execute(f"select {_driver_phrase('first_driver', without)}, {_driver_phrase('second_driver', without)} "
+                       "from f").fetchall()[0] == (None, None)

@@ -315,7 +315,7 @@ def test_a_later_fit_leaves_earlier_scores_exactly_as_they_were(module_home, tra
     day, version = columns.index("as_of_date"), columns.index("scorecard_version")
     assert [r for r in after if r[day] < effective] == [r for r in before if r[day] < effective]
     rescored = [r for r in after if r[day] >= effective]
-    assert rescored and {r[version] for r in rescored} == {"v2-fit-later"}
+    assert rescored and {r[version] for r in rescored} == {"v3-fit-later"}
     usage, health = columns.index("usage_score"), columns.index("health_score")
     assert [r[health] for r in rescored] == [pytest.approx(r[usage], abs=0.05) for r in rescored]
 

@@ -71,7 +71,20 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     home = resolve_home(args.home)
     load_dotenv(home)
-    return COMMANDS[args.command](args, home)
+    try:
+        return COMMANDS[args.command](args, home)
+    except ModuleNotFoundError as missing:
+        if args.command not in SANDBOX_COMMANDS or (missing.name or "").split(".")[0] not in SANDBOX_MODULES:
+            raise
+        print(f"cs360 {args.command} needs the sandbox extra ({missing.name} is not installed): "
+              "pip install 'cs360[sandbox]'", file=sys.stderr)
+        return 2
+
+
+# The world generator and the vendor doubles are the `cs360[sandbox]` extra: these commands
+# import them when they run, and say how to install them when they are missing.
+SANDBOX_COMMANDS = ("world", "sandbox", "demo")
+SANDBOX_MODULES = ("sandbox", "werkzeug", "trustme")
 
 
 def _world(args, home) -> int:

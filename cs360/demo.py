@@ -1,4 +1,7 @@
-"""`cs360 demo`: a world, the vendor sandbox serving it, and the Dagster job over both."""
+"""`cs360 demo`: a world, the vendor sandbox serving it, and the Dagster job over both.
+
+The sandbox (world generator and vendor doubles) is the `cs360[sandbox]` extra, imported
+only when a demo runs: the runtime install does without it."""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ from pathlib import Path
 from cs360 import report
 from cs360.runner import run_stage
 from cs360_core.settings import Home
-from sandbox.doubles.server import Sandbox
-from sandbox.world.format import read_meta
-from sandbox.world.generator import generate_world
 
 
 def prepare_world(home: Home, size: str, seed: int, world: Path | None) -> Path:
+    from sandbox.world.format import read_meta
+    from sandbox.world.generator import generate_world
+
     if world:
         read_meta(world)  # fail early with a clear message if it is not a world
         return world
@@ -47,6 +50,8 @@ def reset_if_new_world(home: Home, world: Path) -> None:
     warehouse. The same company at a later `as_of` keeps the warehouse and the sources'
     cursors, so the run reads only what changed, like a daily run (the sandbox is new each
     time, with new ports and tokens: cursors live in dlt's state, not with the endpoint)."""
+    from sandbox.world.format import read_meta
+
     marker = home.root / "demo" / "loaded_world.json"
     current = {"world": str(world.resolve()), **read_meta(world)}
     if marker.exists():
@@ -64,6 +69,8 @@ def reset_if_new_world(home: Home, world: Path) -> None:
 
 def run_demo(home: Home, size: str = "S", seed: int = 42, world: Path | None = None,
              stage_name: str = "all") -> int:
+    from sandbox.doubles.server import Sandbox
+
     world_dir = prepare_world(home, size, seed, world)
     reset_if_new_world(home, world_dir)
     started = time.monotonic()

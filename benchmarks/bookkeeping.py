@@ -29,12 +29,12 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cs360_core.http import RetryPolicy  # noqa: E402
 from cs360_core.settings import Home  # noqa: E402
 from reverse_etl.alerts import (  # noqa: E402
     _record_first_run, deliver_alerts, first_delivery_run_at, read_pending, split_backlog,
 )
 from reverse_etl.audit import RecordOutcome, SyncRun, ensure_schema, insert_frame  # noqa: E402
-from reverse_etl.retry import fast_policy  # noqa: E402
 from reverse_etl.state import STATE_COLUMNS, Change, StateWriter, load_state  # noqa: E402
 from sandbox.doubles.server import _QuietHandler  # noqa: E402
 from sandbox.doubles.webhook import WebhookDouble  # noqa: E402
@@ -69,6 +69,10 @@ def row_at_a_time(con: duckdb.DuckDBPyConnection, table: str, key: str, frame: p
         con.execute("commit")
 
 
+def no_wait() -> RetryPolicy:
+    return RetryPolicy(sleep=lambda seconds: None)
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -96,10 +100,10 @@ def bench_alerts(root: Path, n_alerts: int, baseline_rows: int) -> list[tuple]:
 
         def deliver():
             nonlocal run
-            run = deliver_alerts(home, url=url, policy=fast_policy(), log=lambda line: None)
+            run = deliver_alerts(home, url=url, policy=no_wait(), log=lambda line: None)
         post_seconds = timed(deliver)
         say(f"alerts: {run.delivered:,} posted in {post_seconds:.2f} s")
-        rerun_seconds = timed(lambda: deliver_alerts(home, url=url, policy=fast_policy(), log=lambda line: None))
+        rerun_seconds = timed(lambda: deliver_alerts(home, url=url, policy=no_wait(), log=lambda line: None))
 
         # baseline: the same backlog rows, one transaction each, against the same history
         sample = backlog.head(baseline_rows)
@@ -137,7 +141,7 @@ def bench_state(root: Path, n_records: int, baseline_rows: int) -> list[tuple]:
             run = SyncRun(f"run-{version}", "salesforce", dt.datetime.now(dt.timezone.utc))
             writer = StateWriter(con, run, load_state(con, "salesforce"), permanent_attempts=3)
             pairs = batch(version)
-            seconds = timed(lambda: writer.apply(pairs))
+            seconds = timed(lambda writer=writer, pairs=pairs: writer.apply(pairs))
             rows.append((label, n_records, seconds, None, ""))
         total = con.execute("select count(*), count(distinct record_id), min(fingerprint) "
                             "from reverse_etl.sync_state").fetchone()

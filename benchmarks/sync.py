@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cs360_core.settings import Home  # noqa: E402
 from reverse_etl.mapping import load_mappings  # noqa: E402
-from reverse_etl.retry import RetryPolicy  # noqa: E402
+from cs360_core.http import RetryPolicy  # noqa: E402
 from reverse_etl.sync import sync_destination  # noqa: E402
 from reverse_etl.values import hubspot_value, salesforce_value  # noqa: E402
 from sandbox.doubles.server import Sandbox  # noqa: E402
@@ -192,9 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         for vendor in ("salesforce", "hubspot"):
             n = sum(1 for r in rows if r[load_mappings().destinations[vendor].match_key])
             say(f"{vendor}: sync of {n:,} changed rows")
-            first = measure(sandbox, vendor, lambda: sync_destination(home, vendor, policy=policy, log=quiet))
+            first = measure(sandbox, vendor, lambda vendor=vendor: sync_destination(home, vendor, policy=policy, log=quiet))
             wrong = check_double(sandbox, rows, vendor)
-            rerun = measure(sandbox, vendor, lambda: sync_destination(home, vendor, policy=policy, log=quiet))
+            rerun = measure(sandbox, vendor, lambda vendor=vendor: sync_destination(home, vendor, policy=policy, log=quiet))
             method = first["result"].method
             table.append((vendor, f"cs360 sync, {n:,} changed ({method})", n, first, wrong))
             table.append((vendor, "cs360 sync, no change (rerun)", 0, rerun, None))
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                     "salesforce": dataclasses.replace(mappings.destinations["salesforce"], bulk_threshold=None)})
                 rows_v2 = model_rows(sandbox, args.accounts, version=2)
                 write_model(home, rows_v2)
-                coll = measure(sandbox, vendor, lambda: sync_destination(home, vendor, no_bulk, policy=policy,
+                coll = measure(sandbox, vendor, lambda no_bulk=no_bulk: sync_destination(home, "salesforce", no_bulk, policy=policy,
                                                                          log=quiet))
                 table.append((vendor, f"cs360 sync, {n:,} changed (collections, bulk off)", n, coll,
                               check_double(sandbox, rows_v2, vendor)))

@@ -136,7 +136,7 @@ def _sync(args, home) -> int:
     A destination without credentials is skipped with one line (an error when named)."""
     from cs360_core.configuration import SourceNotConfigured
     from reverse_etl.alerts import deliver_alerts
-    from reverse_etl.retry import RateLimitExhausted, RetriesExhausted
+    from cs360_core.http import RateLimitExhausted, RetriesExhausted
     from reverse_etl.sync import DESTINATIONS, SyncAborted, sync_destination
     from reverse_etl.writer import RequestFailed
 

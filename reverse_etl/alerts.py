@@ -33,11 +33,11 @@ import requests
 
 from cs360_core import duckdb_limits
 from cs360_core.configuration import SourceNotConfigured
+from cs360_core.http import RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError
 from cs360_core.introspection import column_names, table_exists
 from cs360_core.killpoints import kill_point
 from cs360_core.settings import Home
 from reverse_etl.audit import ensure_schema, insert_frame, now_utc
-from reverse_etl.retry import RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError
 from reverse_etl.webhook import InvalidWebhookURL, WebhookClient, WebhookResult
 
 ALERTS_MODEL = "marts.alerts"
@@ -318,7 +318,7 @@ def deliver_alerts(
             _record_first_run(con, backlog, run.started_at)
         if len(backlog):
             log(f"alerts: {len(backlog)} alerts older than {BACKLOG_DAYS} days recorded as backlog, not posted")
-        policy = policy or RetryPolicy()
+        policy = policy or RetryPolicy.from_config()
         try:
             for alert in todo:
                 alert_id = str(alert["alert_id"])

@@ -25,7 +25,7 @@ from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCre
 
 from pipelines.credentials import HubSpotSettings
 from reverse_etl.mapping import Destination
-from reverse_etl.retry import RateLimitExhausted, RetryPolicy, TransientError, retry_after_seconds
+from cs360_core.http import HUBSPOT, RateLimitExhausted, RetryPolicy, TransientError, Verdict
 from reverse_etl.state import Change
 from reverse_etl.writer import BatchRejected, RecordResult, RequestFailed, SchemaCheck
 
@@ -59,7 +59,7 @@ class HubSpotWriter:
 
     def __init__(self, client: HubSpot, policy: RetryPolicy | None = None, timeout_seconds: float = 120.0):
         self.client = client
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy.from_config()
         self.timeout_seconds = timeout_seconds
         self.api_calls = 0
         self.write_calls = 0
@@ -84,14 +84,13 @@ class HubSpotWriter:
                     raise
                 status = exc.status or 0
                 body = _body(exc)
-                if status == 429:
-                    if str(body.get("policyName", "")).upper() == "DAILY":
-                        raise RateLimitExhausted(f"hubspot: daily limit reached: {body.get('message', '')}") from None
-                    raise TransientError(f"HTTP 429 {body.get('policyName', '')}: {body.get('message', '')}",
-                                         retry_after_seconds(exc.headers), 429) from None
-                if status >= 500 or status in (0, 423):  # 423 Locked: the record is busy
-                    raise TransientError(f"HTTP {status}: {body.get('message', '')}",
-                                         retry_after_seconds(exc.headers), status) from None
+                verdict = HUBSPOT.verdict(status, exc.headers, json.dumps(body))
+                if verdict is Verdict.STOP:
+                    raise RateLimitExhausted(f"hubspot: daily limit reached: {body.get('message', '')}") from None
+                if verdict is Verdict.RETRY or status == 0:  # 0: no status, the answer never came
+                    policy_name = f" {body['policyName']}" if body.get("policyName") else ""
+                    raise TransientError(f"HTTP {status}{policy_name}: {body.get('message', '')}",
+                                         HUBSPOT.wait(status, exc.headers), status) from None
                 raise
 
         return self.policy.run(attempt, f"hubspot {describe}")
@@ -168,9 +167,9 @@ class HubSpotWriter:
             spec = destination.properties[item]
             options = [OptionInput(label=str(v), value=str(v), display_order=i, hidden=False)
                        for i, v in enumerate(spec.get("options") or [])]
-            self.call(lambda: properties_api.core_api.create(destination.object, PropertyCreate(
-                name=item, label=spec["label"], type=spec["type"], field_type=spec["fieldType"],
-                group_name=group["name"], options=options or None)), "create property")
+            prop = PropertyCreate(name=item, label=spec["label"], type=spec["type"], field_type=spec["fieldType"],
+                                  group_name=group["name"], options=options or None)
+            self.call(lambda prop=prop: properties_api.core_api.create(destination.object, prop), "create property")
             created.append(item)
         return created
 

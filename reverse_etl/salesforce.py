@@ -11,8 +11,8 @@
   still `Open`.
 
 Requests go through the simple-salesforce client's own authenticated session (so both the
-access-token and the username/password logins work) with the retry policy of
-`retry.py`. A record counts as written only when Salesforce says so for that record.
+access-token and the username/password logins work) with the retry policy and Salesforce's rules of
+`cs360_core.http`. A record counts as written only when Salesforce says so for that record.
 """
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ import requests
 from simple_salesforce import Salesforce
 
 from reverse_etl.mapping import Destination
-from reverse_etl.retry import (
-    RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError, retry_after_seconds,
-)
+from cs360_core.http import SALESFORCE, RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError, Verdict
 from reverse_etl.state import Change
 from reverse_etl.values import bulk_csv_value
 from reverse_etl.writer import BatchRejected, RecordResult, RequestFailed, SchemaCheck
@@ -80,7 +78,7 @@ class SalesforceWriter:
                  bulk_poll_seconds: float = 1.0, bulk_timeout_seconds: float = 1800.0,
                  timeout_seconds: float = 120.0):
         self.sf = client
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy.from_config()
         self.bulk_poll_seconds = bulk_poll_seconds
         self.bulk_timeout_seconds = bulk_timeout_seconds
         self.timeout_seconds = timeout_seconds
@@ -113,15 +111,15 @@ class SalesforceWriter:
                                                    timeout=self.timeout_seconds)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise TransientError(f"{type(exc).__name__}") from None
-            if response.status_code == 429 or response.status_code >= 500:
-                code, message = _first_error(_json(response))
-                raise TransientError(f"HTTP {response.status_code} {code}: {message}",
-                                     retry_after_seconds(response.headers), response.status_code)
-            if response.status_code == 403:
-                code, message = _first_error(_json(response))
-                if code == "REQUEST_LIMIT_EXCEEDED":
-                    raise RateLimitExhausted(f"salesforce: {code}: {message}")
-            return response
+            verdict = SALESFORCE.verdict(response.status_code, response.headers,
+                                         response.text if response.status_code >= 400 else "")
+            if verdict is Verdict.DONE:
+                return response
+            code, message = _first_error(_json(response))
+            if verdict is Verdict.STOP:
+                raise RateLimitExhausted(f"salesforce: {code}: {message}")
+            raise TransientError(f"HTTP {response.status_code} {code}: {message}",
+                                 SALESFORCE.wait(response.status_code, response.headers), response.status_code)
 
         if not idempotent:
             return attempt()
@@ -175,7 +173,7 @@ class SalesforceWriter:
         if not isinstance(results, list) or len(results) != len(changes):
             return [RecordResult(c.record_id, False, "NO_RESULT", "Salesforce returned no SaveResult for this record",
                                  transient=True) for c in changes]
-        return [self._save_result(c, r) for c, r in zip(changes, results)]
+        return [self._save_result(c, r) for c, r in zip(changes, results, strict=True)]
 
     @staticmethod
     def _save_result(change: Change, result: dict) -> RecordResult:

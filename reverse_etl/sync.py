@@ -46,7 +46,7 @@ from reverse_etl.gates import GateResult, evaluate_gates, failed_gates
 from reverse_etl.mapping import (
     Destination, MappingError, Mappings, config_problems, load_mappings, model_problems, score_input_problems,
 )
-from reverse_etl.retry import RateLimitExhausted, RetriesExhausted, RetryPolicy
+from cs360_core.http import RateLimitExhausted, RetriesExhausted, RetryPolicy
 from reverse_etl.state import Change, RecordState, StateWriter, fingerprint, load_state
 from reverse_etl.values import hubspot_value, salesforce_value
 from reverse_etl.writer import BatchRejected, RecordResult, RequestFailed, SchemaCheck, Writer, chunked
@@ -351,7 +351,7 @@ def _run(con, run: SyncRun, mappings: Mappings, destination: Destination, log, p
     state_writer = StateWriter(con, run, states, mappings.retry.permanent_attempts)
     try:
         _send(writer, destination, plan.changes, state_writer, mappings.retry.record_rounds,
-              policy or getattr(writer, "policy", None) or RetryPolicy(), after_batch)
+              policy or getattr(writer, "policy", None) or RetryPolicy.from_config(), after_batch)
     except (RetriesExhausted, RateLimitExhausted, RequestFailed) as exc:
         run.finish("failed", _short(exc))
         log(f"{name}: stopped: {exc}; unconfirmed records are sent again next run")
@@ -374,7 +374,8 @@ def _send(writer: Writer, destination: Destination, changes: list[Change], state
         retry_later: list[Change] = []
         last_round = round_no == max(1, rounds)
 
-        def settle(pairs: list[tuple[Change, RecordResult]], method: str) -> None:
+        def settle(pairs: list[tuple[Change, RecordResult]], method: str,
+                   last_round: bool = last_round, retry_later: list[Change] = retry_later) -> None:
             final = []
             for change, result in pairs:
                 if not result.ok and result.transient and not last_round:
@@ -389,7 +390,7 @@ def _send(writer: Writer, destination: Destination, changes: list[Change], state
 
         if _uses_bulk(destination, len(pending)):
             results = writer.bulk_update(destination, pending)
-            settle(list(zip(pending, results)), "bulk")
+            settle(list(zip(pending, results, strict=True)), "bulk")
         else:
             for batch in chunked(pending, destination.batch_size):
                 settle(_write_splitting(writer, destination, batch), writer.method)
@@ -402,7 +403,7 @@ def _write_splitting(writer: Writer, destination: Destination, batch: list[Chang
     """Write a batch; when the vendor rejects it whole, halve it until the records at
     fault stand alone (they fail with the vendor's reason, the rest is written)."""
     try:
-        return list(zip(batch, writer.write_batch(destination, batch)))
+        return list(zip(batch, writer.write_batch(destination, batch), strict=True))
     except BatchRejected as rejected:
         if len(batch) == 1:
             return [(batch[0], RecordResult(batch[0].record_id, False, rejected.code, rejected.message))]

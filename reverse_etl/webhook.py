@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 import urllib3.exceptions
 
-from reverse_etl.retry import parse_retry_after, retry_after_seconds
+from cs360_core.http import parse_retry_after, rate_limit_wait
 
 WEBHOOK_ENV = "ALERT_WEBHOOK_URL"
 TIMEOUT_SECONDS = 10.0
@@ -214,11 +214,11 @@ def _describe(exc: requests.RequestException, timeout: float) -> WebhookResult:
     return WebhookResult(False, f"request failed ({type(exc).__name__})", transient=True)
 
 
-def _retry_after(headers) -> tuple[float | None, bool]:
+def _retry_after(headers, status: int) -> tuple[float | None, bool]:
     """(seconds, readable): a `Retry-After` that is neither seconds nor an HTTP date is ignored."""
     value = headers.get("Retry-After") if headers else None
     readable = value is None or parse_retry_after(value) is not None
-    return retry_after_seconds(headers), readable
+    return rate_limit_wait(headers, status), readable
 
 
 # --- the client ---------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ class WebhookClient:
         if 300 <= status < 400:
             return WebhookResult(False, reason + " (redirect not followed)", status=status)
         if status == 429 or status >= 500:
-            seconds, readable = _retry_after(response.headers)
+            seconds, readable = _retry_after(response.headers, status)
             if not readable:
                 reason += " (unreadable Retry-After ignored)"
             return WebhookResult(False, reason, status=status, transient=True, retry_after=seconds)

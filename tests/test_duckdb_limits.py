@@ -94,7 +94,7 @@ def test_alert_delivery_runs_with_the_limit(home):
     from werkzeug.serving import make_server
 
     from reverse_etl.alerts import deliver_alerts
-    from reverse_etl.retry import fast_policy
+    from retry_support import fast_policy
     from sandbox.doubles.server import _QuietHandler
     from sandbox.doubles.webhook import WebhookDouble
 

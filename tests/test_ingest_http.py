@@ -1,5 +1,5 @@
-"""The retrying session of pipelines.http: which waits it reads from a response, and that a
-real client waits them out against a double."""
+"""The retrying session of the REST sources (`cs360_core.http`, through pipelines.http): which
+waits it reads from a response, and that a real client waits them out against a double."""
 
 from __future__ import annotations
 
@@ -8,18 +8,13 @@ from email.utils import formatdate
 
 import pytest
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
-from requests import Response
-from requests.structures import CaseInsensitiveDict
-
-from pipelines.http import rate_limit_wait, rest_client
+from cs360_core.http import rate_limit_wait
+from pipelines.http import rest_client
 from test_ingest_support import sandbox  # noqa: F401  (fixture)
 
 
-def _response(status: int, **headers: str) -> Response:
-    response = Response()
-    response.status_code = status
-    response.headers = CaseInsensitiveDict({k.replace("_", "-"): v for k, v in headers.items()})
-    return response
+def _headers(**headers: str) -> dict[str, str]:
+    return {k.replace("_", "-"): v for k, v in headers.items()}
 
 
 @pytest.mark.parametrize(("status", "headers", "wait"), [
@@ -32,12 +27,12 @@ def _response(status: int, **headers: str) -> Response:
     (500, {}, None),
 ])
 def test_waits_named_by_the_vendors(status, headers, wait):
-    assert rate_limit_wait(_response(status, **headers), now=1_000_000_000) == wait
+    assert rate_limit_wait(_headers(**headers), status, now=lambda: 1_000_000_000) == wait
 
 
 def test_an_http_date_retry_after():
     now = time.time()
-    assert rate_limit_wait(_response(429, Retry_After=formatdate(now + 20, usegmt=True)), now=now) == pytest.approx(
+    assert rate_limit_wait(_headers(Retry_After=formatdate(now + 20, usegmt=True)), 429, now=lambda: now) == pytest.approx(
         20, abs=1.5)
 
 

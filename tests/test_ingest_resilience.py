@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import Future
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
-from tenacity import RetryCallState
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from cs360_core.http import RetryPolicy
 from pipelines.credentials import InsecureEndpoint, freshdesk_settings, require_secure_url
 from pipelines.cursors import CLOCK_MARGIN, iso_seconds, listing_started
 from pipelines.freshdesk import freshdesk
 from pipelines.hubspot import hubspot
-from pipelines.http import PagingLoop, rest_client, wait_for_rate_limit
+from pipelines.http import PagingLoop, rest_client
 from pipelines.training import training
 from pipelines.validation import parse_timestamp
 from pipelines.warehouse import warehouse_pipeline
@@ -173,20 +172,11 @@ def test_a_source_refuses_a_clear_text_base_url_naming_the_variable(monkeypatch)
 
 # --- backoff ------------------------------------------------------------------------------
 
-def _state(attempt: int) -> RetryCallState:
-    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})
-    state.attempt_number = attempt
-    failed = Future()
-    failed.set_exception(ConnectionError("reset"))
-    state.outcome = failed
-    return state
-
-
 def test_backoff_is_jittered_and_capped_after_the_jitter():
-    wait = wait_for_rate_limit(multiplier=1, max=4)
-    early = {wait(_state(1)) for _ in range(200)}
+    policy = RetryPolicy(base_delay=1, max_delay=4)
+    early = {policy.backoff(1) for _ in range(200)}
     assert len(early) > 1 and all(1 <= w <= 1.25 for w in early)  # 2**0 plus up to a quarter
-    capped = [wait(_state(attempt)) for attempt in (3, 4, 10) for _ in range(200)]
+    capped = [policy.backoff(attempt) for attempt in (3, 4, 10) for _ in range(200)]
     assert set(capped) == {4}  # a backoff at the cap gains nothing from the jitter
 
 

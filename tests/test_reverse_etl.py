@@ -19,7 +19,8 @@ import pytest
 
 from cs360_core.settings import Home
 from reverse_etl.mapping import load_mappings
-from reverse_etl.retry import RetryPolicy, fast_policy
+from cs360_core.http import RetryPolicy
+from retry_support import fast_policy
 from reverse_etl.sync import InvalidMapping, sync_destination
 from sandbox.doubles.faults import FaultPlan
 from sandbox.doubles.server import Sandbox

@@ -11,7 +11,7 @@ import pytest
 
 from cs360_core.settings import Home
 from reverse_etl.alerts import deliver_alerts
-from reverse_etl.retry import fast_policy
+from retry_support import fast_policy
 from sandbox.doubles.faults import FaultPlan
 from sandbox.doubles.server import Sandbox
 

@@ -10,9 +10,7 @@ import pandas as pd
 import pytest
 
 from reverse_etl.mapping import MappingError, config_problems, load_mappings, parse_mappings
-from reverse_etl.retry import (
-    RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError, retry_after_seconds,
-)
+from cs360_core.http import RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError, rate_limit_wait
 from reverse_etl.salesforce import parse_bulk_error
 from reverse_etl.state import fingerprint
 from reverse_etl.values import BULK_NULL, bulk_csv_value, hubspot_value, salesforce_value
@@ -44,14 +42,14 @@ def test_fingerprint_depends_on_values_and_object_only():
     assert a != fingerprint("Contact", {"X": 1, "Y": "b"})
 
 
-def test_retry_after_seconds_reads_every_vendor_form():
-    assert retry_after_seconds({"Retry-After": "3"}) == 3.0
+def test_rate_limit_wait_reads_every_vendor_form():
+    assert rate_limit_wait({"Retry-After": "3"}) == 3.0
     later = email.utils.format_datetime(dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc), usegmt=True)
     now = dt.datetime(2029, 12, 31, 23, 59, 50, tzinfo=dt.timezone.utc).timestamp()
-    assert retry_after_seconds({"retry-after": later}, now=lambda: now) == pytest.approx(10.0)
-    assert retry_after_seconds({"X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+    assert rate_limit_wait({"retry-after": later}, now=lambda: now) == pytest.approx(10.0)
+    assert rate_limit_wait({"X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
                                 "X-HubSpot-RateLimit-Remaining": "0"}) == 10.0
-    assert retry_after_seconds({}) is None
+    assert rate_limit_wait({}) is None
 
 
 @pytest.mark.parametrize("value, seconds", [
@@ -60,18 +58,19 @@ def test_retry_after_seconds_reads_every_vendor_form():
     ("Sunday, 06-Nov-94 08:49:47 GMT", 10.0),    # obsolete RFC 850 form
     ("Sun Nov  6 08:49:47 1994", 10.0),          # obsolete asctime form, GMT by definition
     ("Sun, 06 Nov 1994 08:49:00 GMT", 0.0),      # already past
-    ("soon", None), ("", None), ("-5", None), ("1.5", None), ("inf", None), ("nan", None), ("1e3", None),
+    ("1.5", 1.5),                                # decimal seconds: not RFC 9110, but unambiguous
+    ("soon", None), ("", None), ("-5", None), ("inf", None), ("nan", None), ("1e3", None), ("1.", None),
     ("Wed, 99 Foo 2015 07:28:00 GMT", None), ("12 34", None),
 ])
-def test_retry_after_accepts_only_rfc_9110_forms(value, seconds):
+def test_retry_after_accepts_rfc_9110_forms_and_decimal_seconds(value, seconds):
     now = dt.datetime(1994, 11, 6, 8, 49, 37, tzinfo=dt.timezone.utc).timestamp()
-    assert retry_after_seconds({"Retry-After": value}, now=lambda: now) == seconds
+    assert rate_limit_wait({"Retry-After": value}, now=lambda: now) == seconds
 
 
 def test_a_malformed_retry_after_falls_back_to_hubspots_interval_header():
-    assert retry_after_seconds({"Retry-After": "soon", "X-HubSpot-RateLimit-Interval-Milliseconds": "2500",
+    assert rate_limit_wait({"Retry-After": "soon", "X-HubSpot-RateLimit-Interval-Milliseconds": "2500",
                                 "X-HubSpot-RateLimit-Remaining": "0"}) == 2.5
-    assert retry_after_seconds({"X-HubSpot-RateLimit-Interval-Milliseconds": "nan",
+    assert rate_limit_wait({"X-HubSpot-RateLimit-Interval-Milliseconds": "nan",
                                 "X-HubSpot-RateLimit-Remaining": "0"}) is None
 
 

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from cs360_core.settings import Home
 from reverse_etl.alerts import deliver_alerts
-from reverse_etl.retry import fast_policy
+from retry_support import fast_policy
 from reverse_etl.webhook import InvalidWebhookURL, WebhookClient, WebhookResult
 from sandbox.doubles.faults import FaultPlan
 from sandbox.doubles.webhook import BOT, TEAM, WebhookDouble

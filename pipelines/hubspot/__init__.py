@@ -102,7 +102,7 @@ def _spec(name: str) -> RecordSpec:
 
 
 def _client(settings: HubSpotSettings) -> RESTClient:
-    return rest_client(settings.base_url, auth=BearerTokenAuth(settings.access_token))
+    return rest_client(settings.base_url, auth=BearerTokenAuth(settings.access_token), vendor="hubspot")
 
 
 def _list_paginator() -> JSONResponseCursorPaginator:

@@ -5,7 +5,8 @@ kept in dlt state) and merged on `Id`. It queries with `queryAll` so that delete
 arrive with `IsDeleted = true` (a delete bumps `SystemModstamp`) and are marked in the
 warehouse instead of silently kept alive; `User` cannot be deleted and is read with
 `query`. Only fields the marts need are read; the `CS_*` fields that reverse ETL writes
-are never read back. Requests go through the retrying session of `pipelines.http`.
+are never read back. Requests go through the retrying session of `pipelines.http`, with
+Salesforce's rules of `cs360_core.http` (the same as the writer's).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from datetime import datetime
 
 import dlt
 from dlt.sources import DltResource
-from requests import Response
 
 from pipelines.credentials import SalesforceSettings, salesforce_settings
 from pipelines.cursors import UpdatedSince, iso_seconds
@@ -75,13 +75,6 @@ def salesforce_id(value: object) -> str | None:
     return f"expected a 15 or 18 character Salesforce Id, got {value!r}"
 
 
-def _retryable(response: Response | None, exception: BaseException | None) -> bool:
-    """403 REQUEST_LIMIT_EXCEEDED is worth a retry when Salesforce says when (Retry-After);
-    without it the org's daily allowance is spent and retrying would only burn time."""
-    return (response is not None and response.status_code == 403 and "Retry-After" in response.headers
-            and "REQUEST_LIMIT_EXCEEDED" in response.text)
-
-
 @dlt.source(name="salesforce")
 def salesforce(settings: SalesforceSettings | None = None) -> Iterator[DltResource]:
     """`settings=None` reads the environment when the load starts, never before."""
@@ -97,7 +90,7 @@ def salesforce(settings: SalesforceSettings | None = None) -> Iterator[DltResour
 
 def _sobject_records(name: str, sobject: str, fields: list[str], settings: SalesforceSettings | None) -> Iterator:
     """Changed records since the cursor, deleted ones included (`queryAll`, `IsDeleted`)."""
-    client = salesforce_client(settings or salesforce_settings(), session=retrying_session(_retryable))
+    client = salesforce_client(settings or salesforce_settings(), session=retrying_session("salesforce"))
     cursor = UpdatedSince("SystemModstamp")
     spec = _spec(name, fields)
     batch: list[dict] = []

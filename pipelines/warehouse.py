@@ -4,7 +4,6 @@ writing dataset `raw_<source>` into `<home>/warehouse.duckdb`, state under `<hom
 from __future__ import annotations
 
 import dlt
-from dlt.common.pipeline import LoadInfo
 from dlt.common.runtime.collector import NullCollector
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
@@ -55,7 +54,3 @@ def rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
         return {}
     counts = trace.last_normalize_info.row_counts
     return {table: n for table, n in counts.items() if not table.startswith("_dlt")}
-
-
-def describe(info: LoadInfo) -> str:
-    return f"{info.pipeline.pipeline_name}: {len(info.loads_ids)} load(s) into {info.dataset_name}"

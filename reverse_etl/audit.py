@@ -25,29 +25,15 @@ create schema if not exists reverse_etl;
 create table if not exists reverse_etl.sync_runs (
     run_id varchar, destination varchar, started_at timestamptz, finished_at timestamptz,
     planned integer, sent integer, succeeded integer, failed integer, api_calls integer,
-    duration_seconds double, dry_run boolean
+    duration_seconds double, dry_run boolean, status varchar, error varchar, method varchar,
+    model_rows integer, unchanged integer, parked_skipped integer, parked integer, write_calls integer,
+    full_resync boolean, gates_failed varchar, forced boolean, force_reason varchar
 );
-alter table reverse_etl.sync_runs add column if not exists status varchar;
-alter table reverse_etl.sync_runs add column if not exists error varchar;
-alter table reverse_etl.sync_runs add column if not exists method varchar;
-alter table reverse_etl.sync_runs add column if not exists model_rows integer;
-alter table reverse_etl.sync_runs add column if not exists unchanged integer;
-alter table reverse_etl.sync_runs add column if not exists parked_skipped integer;
-alter table reverse_etl.sync_runs add column if not exists parked integer;
-alter table reverse_etl.sync_runs add column if not exists write_calls integer;
-alter table reverse_etl.sync_runs add column if not exists full_resync boolean;
-alter table reverse_etl.sync_runs add column if not exists gates_failed varchar;
-alter table reverse_etl.sync_runs add column if not exists forced boolean;
-alter table reverse_etl.sync_runs add column if not exists force_reason varchar;
 create table if not exists reverse_etl.sync_records (
     run_id varchar, destination varchar, record_id varchar, account_id varchar,
-    outcome varchar, error varchar
+    outcome varchar, error varchar, error_code varchar, transient boolean, parked boolean,
+    method varchar, recorded_at timestamptz
 );
-alter table reverse_etl.sync_records add column if not exists error_code varchar;
-alter table reverse_etl.sync_records add column if not exists transient boolean;
-alter table reverse_etl.sync_records add column if not exists parked boolean;
-alter table reverse_etl.sync_records add column if not exists method varchar;
-alter table reverse_etl.sync_records add column if not exists recorded_at timestamptz;
 create table if not exists reverse_etl.sync_state (
     destination varchar, record_id varchar, account_id varchar,
     fingerprint varchar, synced_values varchar, synced_at timestamptz, synced_run_id varchar,

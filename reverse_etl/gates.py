@@ -132,10 +132,6 @@ def failed_gates(results: list[GateResult]) -> list[GateResult]:
     return [r for r in results if not r.passed]
 
 
-def describe_failures(results: list[GateResult]) -> str:
-    return "; ".join(f"{r.name}: {r.reason}" for r in failed_gates(results))
-
-
 # Band shares on the latest day vs 7 days earlier; PSI = Σ (p - q) · ln(p / q), smoothed.
 BAND_PSI_SQL = """
 with days as (

@@ -16,9 +16,10 @@
 -- latest scored day (for a detractor: the response is from the last 30 days).
 
 {#- window frames need constants: the windows of the score_drop / usage_drop rules are read
-    from the seed when the model is compiled -#}
+    from the seed when the model is compiled (a compile without the seed loaded, as a lint
+    does, keeps these defaults; a run always loads the seed first) -#}
 {%- set windows = {'score_drop': 30, 'usage_drop': 30} %}
-{%- if execute %}
+{%- if execute and load_relation(ref('alert_rules')) is not none %}
 {%- set found = run_query("select kind, window_days from " ~ ref('alert_rules')
                           ~ " where kind in ('score_drop', 'usage_drop')") %}
 {%- for row in found.rows %}{% do windows.update({row[0]: row[1] | int}) %}{% endfor %}

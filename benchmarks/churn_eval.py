@@ -308,7 +308,7 @@ def _cell(value) -> str:
 def table(rows: list[dict]) -> str:
     cells = [[label for _, label in COLUMNS]] + [[_cell(r.get(key)) for key, _ in COLUMNS] for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(COLUMNS))]
-    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True)))
              for line in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     for r in rows:

@@ -164,7 +164,7 @@ def measure(step: str, warehouse: Path) -> dict:
             break
         except queue_module.Empty:
             if not child.is_alive():
-                raise SystemExit(f"{step} failed (exit code {child.exitcode}): see its traceback above")
+                raise SystemExit(f"{step} failed (exit code {child.exitcode}): see its traceback above") from None
     child.join()
     return result
 

@@ -53,7 +53,7 @@ def env(name: str) -> str | None:
 def required(system: str, source: str, *names: str) -> list[str]:
     """The values of `names`, or SourceNotConfigured naming the ones that are missing."""
     values = [env(name) for name in names]
-    missing = [name for name, value in zip(names, values) if not value]
+    missing = [name for name, value in zip(names, values, strict=True) if not value]
     if missing:
         names_text = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
         verb = "is" if len(missing) == 1 else "are"

@@ -67,7 +67,7 @@ class ScorecardSettings:
     grace_days: int = labels.DEFAULT_GRACE_DAYS
 
     @classmethod
-    def from_env(cls) -> "ScorecardSettings":
+    def from_env(cls) -> ScorecardSettings:
         """Read when a run starts: CS360_REFIT_EVERY, CS360_SCORECARD_MIN_EVENTS, CS360_SCORECARD_SHRINKAGE."""
         def number(name: str, default: int) -> int:
             value = os.environ.get(name)

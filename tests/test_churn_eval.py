@@ -184,7 +184,7 @@ def test_the_flag_names_every_mechanism_and_a_wrong_one_fails_before_writing(tmp
 
 def test_every_mechanism_writes_a_valid_world_and_names_itself(worlds, tmp_path):
     cut_day = DEFAULT_AS_OF - dt.timedelta(days=120)
-    for name, (world, meta, t) in worlds.items():
+    for name, (world, _meta, t) in worlds.items():
         recorded = json.loads((world / "meta.json").read_text())
         assert recorded.get("mechanism", DEFAULT_MECHANISM) == name
         assert ("mechanism" in recorded) == (name != DEFAULT_MECHANISM)  # the default world is as it was

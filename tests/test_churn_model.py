@@ -111,7 +111,7 @@ def _generated(con, *, cut: dt.date | None = None, flip_after: dt.date | None = 
     `flip_after` inverts the outcome of every term ending after that day."""
     _schema(con)
     today = cut or LAST
-    con.execute(f"""
+    con.execute("""
         create temp table accounts as
         select 'A' || lpad(i::varchar, 4, '0') as account_id,
             date '2022-01-01' + (i * 11 % 365)::int as term_start,

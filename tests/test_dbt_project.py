@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -88,7 +88,7 @@ def rows(warehouse: Path, sql: str, params: list | None = None) -> list[dict]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cursor = con.execute(sql, params or [])
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def one(warehouse: Path, sql: str, params: list | None = None) -> dict:

@@ -654,7 +654,7 @@ def test_request_log_records_calls_without_secrets(hs, sf, sandbox):
 
 def test_serve_forever_prints_exports_and_stops_on_ctrl_c(world, tmp_path):
     code = ("import sys; from sandbox.doubles.server import serve_forever; "
-            "serve_forever(sys.argv[1], sys.argv[2], ports={s: 0 for s in %r})" % (SYSTEMS,))
+            f"serve_forever(sys.argv[1], sys.argv[2], ports={{s: 0 for s in {SYSTEMS!r}}})")
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen([sys.executable, "-c", code, str(world), str(tmp_path / "state")], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,

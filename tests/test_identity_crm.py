@@ -161,10 +161,10 @@ def crm_record_truth(world_dir: Path) -> dict[tuple[str, str], str]:
 
     crm = load_crm_world(world_dir)
     truth = {("salesforce", record_id): account.account_id
-             for record_id, account in zip(seed_salesforce(crm)["Account"], crm.in_crm("salesforce"))}
+             for record_id, account in zip(seed_salesforce(crm)["Account"], crm.in_crm("salesforce"), strict=True)}
     companies = seed_hubspot(crm)[0]["companies"]
     truth |= {("hubspot", company_id): account.account_id
-              for company_id, account in zip(companies, crm.in_crm("hubspot"))}
+              for company_id, account in zip(companies, crm.in_crm("hubspot"), strict=True)}
     return truth
 
 
@@ -215,7 +215,7 @@ def measure_cross_crm_identity(warehouse: Path, world_dir: Path) -> dict[str, in
             inner join per_account on accounts.account_id = per_account.true_account_id
         """).fetchone()
         names = [c[0] for c in con.description]
-    return {**dict(zip(names, found)), "world_accounts": len(world_ids)}
+    return {**dict(zip(names, found, strict=True)), "world_accounts": len(world_ids)}
 
 
 @pytest.fixture(scope="module")

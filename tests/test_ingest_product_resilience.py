@@ -19,7 +19,6 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.product import EventFilesMissing, product
 from pipelines.product.event_files import event_files, read_event_batches
-from pipelines.warehouse import warehouse_pipeline
 from test_ingest_support import count, home, query, run_source  # noqa: F401  (fixtures)
 from tests.services import postgres_listening
 

@@ -32,7 +32,7 @@ class Reference:
         self._running = start_cs360(home, sandbox.env, "run", "all")
         self._snapshot = None
 
-    def ready(self) -> "Reference":
+    def ready(self) -> Reference:
         if self._snapshot is None:
             clean = self._running.wait()
             assert clean.returncode == 0, clean.describe()

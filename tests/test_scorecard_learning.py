@@ -66,7 +66,7 @@ def _fit(con, **settings) -> dict[tuple[str, str], dict]:
     scorecard.run(con, scorecard.ScorecardSettings(**settings), log=lambda line: None)
     cursor = con.execute(f"select * from {scorecard.TABLE} where effective_from = ?", [FIT_DAY])
     names = [c[0] for c in cursor.description]
-    return {(r["lifecycle_stage"], r["component"]): r for r in (dict(zip(names, row)) for row in cursor.fetchall())}
+    return {(r["lifecycle_stage"], r["component"]): r for r in (dict(zip(names, row, strict=True)) for row in cursor.fetchall())}
 
 
 def test_a_component_that_separates_churners_gets_all_the_weight():

@@ -157,7 +157,7 @@ def test_force_needs_a_reason_and_is_recorded_with_it(module_home, sandbox, full
     reason = "tenants renamed by the product rebrand; scores checked by hand"
     assert cli(module_home, "sync", "--target", "hubspot", "--force", "--reason", reason) == 0
     out = capsys.readouterr().out
-    assert f"hubspot: OVERRIDE of the failed sync gate tenants_matched" in out and reason in out
+    assert "hubspot: OVERRIDE of the failed sync gate tenants_matched" in out and reason in out
     written = [e for e in crm_writes(sandbox) if e["path"].endswith("/batch/update")]
     assert written and {e["vendor"] for e in crm_writes(sandbox)} == {"hubspot"}
     destination, status, failed, forced, why, succeeded, _ = sync_runs(module_home)[-1]

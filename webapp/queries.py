@@ -7,7 +7,7 @@ Every query filters or aggregates in DuckDB; the published tables are sorted by
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 
 import duckdb
 import pyarrow as pa
@@ -30,7 +30,7 @@ RISK_ORDER = "case renewal_risk when 'high' then 0 when 'medium' then 1 when 'un
 def rows(cur: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[dict]:
     result = cur.execute(sql, params or [])
     names = [column[0] for column in result.description]
-    return [dict(zip(names, values)) for values in result.fetchall()]
+    return [dict(zip(names, values, strict=True)) for values in result.fetchall()]
 
 
 def one(cur, sql: str, params: list | None = None) -> dict | None:

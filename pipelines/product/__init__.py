@@ -161,7 +161,7 @@ def _mark_deleted(table: str, key: str, schema: pa.Schema, keys: list[pa.Chunked
         return  # nothing loaded yet
     source_name = {naming.normalize_identifier(name): name for name in schema.names}
     rows = pa.Table.from_pylist(
-        [{source_name[column]: value for column, value in zip(stored, row) if column in source_name} for row in found],
+        [{source_name[column]: value for column, value in zip(stored, row, strict=True) if column in source_name} for row in found],
         schema=schema)
     log.info("product table %s: %d rows no longer in the database, marked deleted", table, rows.num_rows)
     yield _with_row_columns(rows, deleted=True)
@@ -289,7 +289,7 @@ def _files_to_load(files: list[EventFile], loaded: dict[str, dict]) -> dict[Even
                for name, entry in loaded.items() if "digest" in entry}
     labels = {entry.get("rows_as", name) for name, entry in loaded.items()}
     todo: dict[EventFile, str] = {}
-    for file, digest in zip(unsure, digests):
+    for file, digest in zip(unsure, digests, strict=True):
         known = loaded.get(file.name)
         if known and (known["digest"] == digest if "digest" in known else known["fingerprint"] == file.fingerprint):
             known.update(fingerprint=file.fingerprint, digest=digest)  # the same bytes (copied, touched)

@@ -230,7 +230,7 @@ def _conform(table: pa.Table, name: str, raw_times: pa.Array | None = None) -> B
                     pc.is_valid(conformed.column("occurred_at")))
     bad = conformed.filter(pc.invert(valid))
     bad_times = raw_times.filter(pc.invert(valid)).to_pylist() if raw_times is not None else [None] * bad.num_rows
-    rejects = [(_record(row, raw), _reason(row, raw)) for row, raw in zip(bad.to_pylist(), bad_times)]
+    rejects = [(_record(row, raw), _reason(row, raw)) for row, raw in zip(bad.to_pylist(), bad_times, strict=True)]
     return Batch(conformed.filter(valid).cast(EVENT_SCHEMA), rejects)
 
 

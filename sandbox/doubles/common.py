@@ -17,7 +17,8 @@ import threading
 import time
 from datetime import date, datetime, time as day_time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map

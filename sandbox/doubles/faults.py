@@ -38,7 +38,8 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field as dc_field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 KINDS = ("rate_limit", "server_error", "slow", "timeout", "malformed", "record_failure", "lock", "touch")
 DELAYS = ("slow", "timeout")

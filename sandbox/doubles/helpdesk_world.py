@@ -77,7 +77,7 @@ def load_helpdesk(world_dir: Path, system: str) -> Helpdesk:
     rows = [r for r in frame.to_dict("records") if (r["system"] or "").strip().lower() == system]
     ids = vendor_ids([r["ticket_id"] for r in rows], system)
     tickets = []
-    for row, ticket_id in zip(rows, ids):
+    for row, ticket_id in zip(rows, ids, strict=True):
         created = parse_instant(row["created_at"]) or as_of_end
         first = parse_instant(row["first_response_at"])
         solved = parse_instant(row["solved_at"])

@@ -337,7 +337,7 @@ class HubSpotDouble(JsonApp):
         targets = [self._resolve(type_, i.get("id"), i.get("idProperty")) for i in inputs]
         failing = failing_records(request_faults(request), len(inputs))
         results, missing, errors = [], [], []
-        for position, (item, changes, rid) in enumerate(zip(inputs, all_changes, targets)):
+        for position, (item, changes, rid) in enumerate(zip(inputs, all_changes, targets, strict=True)):
             if rid is None:
                 missing.append(str(item.get("id")))
             elif position in failing:
@@ -360,7 +360,7 @@ class HubSpotDouble(JsonApp):
         targets = [self._resolve(type_, i.get("id"), i["idProperty"]) for i in inputs]
         failing = failing_records(request_faults(request), len(inputs))
         results, errors = [], []
-        for position, (item, changes, rid) in enumerate(zip(inputs, all_changes, targets)):
+        for position, (item, changes, rid) in enumerate(zip(inputs, all_changes, targets, strict=True)):
             if position in failing:
                 errors.append(self._injected_error(failing[position], str(item.get("id"))))
                 continue

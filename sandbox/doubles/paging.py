@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 from bisect import bisect_right
-from typing import Callable, Generic, Iterable, TypeVar
+from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable
 
 T = TypeVar("T")
 

@@ -258,7 +258,7 @@ class BulkIngestMixin:
             raise RequestError("InvalidBatch", f"InvalidBatch : Field name not found : {unknown[0]}")
         if job.operation == "delete" and [c.lower() for c in job.header] != ["id"]:
             raise RequestError("InvalidBatch", "InvalidBatch : The 'delete' batch must contain only 'Id'")
-        return [dict(zip(job.header, line + [""] * (len(job.header) - len(line)))) for line in lines[1:]]
+        return [dict(zip(job.header, line + [""] * (len(job.header) - len(line)), strict=False)) for line in lines[1:]]
 
     def _apply_row(self, job: BulkJob, obj, row: dict, given: str) -> str | None:
         """Apply one CSV row; the sf__Error text when it fails."""

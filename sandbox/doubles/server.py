@@ -180,7 +180,7 @@ class Sandbox:
             thread.join(timeout=5)
         self._servers, self._threads = [], []
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         try:
             self.start()
         except BaseException:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from sandbox.doubles.salesforce_schema import Field, SObject, normalize_id
 

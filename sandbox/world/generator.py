@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -65,7 +65,7 @@ import pyarrow.parquet as pq
 from sandbox.world import vocab as V
 from sandbox.world.mechanisms import DEFAULT_MECHANISM, mechanism as churn_mechanism
 from sandbox.world.format import (
-    DEFAULT_LMS_VENDOR, DEFAULT_SURVEY_VENDOR, EVENT_COLUMNS, EVENTS_DIR, LMS_VENDORS, SURVEY_VENDORS, WORLD_TABLES,
+    DEFAULT_LMS_VENDOR, DEFAULT_SURVEY_VENDOR, EVENTS_DIR, LMS_VENDORS, SURVEY_VENDORS, WORLD_TABLES,
 )
 
 
@@ -376,7 +376,7 @@ class _World:
 
         # about one CSM per 25 accounts, each a unique vendor address
         n_csm = max(1, round(n / 25))
-        pool = [(f, l) for l in V.LAST_J + V.LAST_W for f in V.FIRST_J + V.FIRST_W]
+        pool = [(first, last) for last in V.LAST_J + V.LAST_W for first in V.FIRST_J + V.FIRST_W]
         picks = rng.choice(len(pool), n_csm, replace=False)
         csms = _objects([f"{pool[i][0]}.{pool[i][1]}@vendor-cs.example" for i in picks])
         csm_email = csms[rng.integers(0, n_csm, n)]
@@ -411,7 +411,7 @@ class _World:
 
     @staticmethod
     def _join(a, b, c) -> np.ndarray:
-        return _objects([f"{V.NAME_A[i]}{V.NAME_B[j]} {V.NAME_C[k]}" for i, j, k in zip(a, b, c)])
+        return _objects([f"{V.NAME_A[i]}{V.NAME_B[j]} {V.NAME_C[k]}" for i, j, k in zip(a, b, c, strict=True)])
 
     def _health(self) -> None:
         """Rows 0…n-1: the accounts; rows n…: trial tenants (prospects, mostly lukewarm)."""
@@ -479,7 +479,7 @@ class _World:
             k += 1
         contracts = pd.concat(rows, ignore_index=True).sort_values(["_acc", "_start"], kind="stable")
         self._write("contracts", contracts)
-        k_acc, k_start, k_end, k_seats = (np.concatenate(x) for x in zip(*parts))
+        k_acc, k_start, k_end, k_seats = (np.concatenate(x) for x in zip(*parts, strict=True))
         order = np.lexsort((k_start, k_acc))
         self.k_acc, self.k_start, self.k_end, self.k_seats = (
             k_acc[order], k_start[order], k_end[order], k_seats[order])
@@ -523,7 +523,7 @@ class _World:
                          styles[0][rng.choice(len(styles[0]), n, p=shares[0])])
         pick = rng.random(n)
         main_name = _objects([V.tenant_name(st, V.NAME_A[i], V.NAME_B[j], V.NAME_C[k], co, u)
-                              for st, i, j, k, co, u in zip(style, a, b, c, self.country, pick)])
+                              for st, i, j, k, co, u in zip(style, a, b, c, self.country, pick, strict=True)])
         signer = self.c_start
         free = rng.random(n) < MESS["tenant_free_mail_signup"]
         main_signup = self.c_email[signer].copy()
@@ -556,7 +556,7 @@ class _World:
         tr_name = np.where(rng.random(nt) < 0.5, tr_plain,
                            pd.Series(tr_plain, dtype=object).str.lower().str.replace(" ", "-").to_numpy())
         tr_domain = _objects([nm.lower().replace(" ", "") + V.COUNTRIES[i][2]
-                              for nm, i in zip(tr_plain, tr_country)])
+                              for nm, i in zip(tr_plain, tr_country, strict=True)])
         tr_domain = np.where(np.isin(tr_domain, self.domain), "get" + tr_domain, tr_domain).astype(object)
         tr_day = rng.integers(self.first_day, self.last_day - 1, nt)
         tr_created = tr_day * DAY + rng.integers(8 * 3600, 18 * 3600, nt)
@@ -675,7 +675,7 @@ class _World:
         self.ev_tenant_ids = pa.array(self.t_id[self.u_tenant], pa.string())
         next_id, carry, pending = 1, None, None  # carry: late events that arrive in a later month
         with ThreadPoolExecutor(max_workers=1) as writer:
-            for m0, m1 in zip(bounds[:-1], bounds[1:]):
+            for m0, m1 in zip(bounds[:-1], bounds[1:], strict=True):
                 table, carry, next_id = self._event_month(m0, m1, next_id, carry)
                 if pending is not None:
                     pending.result()  # one month in flight at most: memory stays flat

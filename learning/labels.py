@@ -22,12 +22,6 @@ REFIT_EVERY_ENV = "CS360_REFIT_EVERY"
 REFIT_CADENCES = {"month": 1, "quarter": 3, "week": None}
 
 
-def label_known_on(as_of_date: dt.date, horizon_days: int = DEFAULT_HORIZON_DAYS,
-                   grace_days: int = DEFAULT_GRACE_DAYS) -> dt.date:
-    """The first day on which the label of an example dated `as_of_date` is decided."""
-    return as_of_date + dt.timedelta(days=horizon_days + grace_days)
-
-
 def labeled_examples_sql(horizon_days: int = DEFAULT_HORIZON_DAYS,
                          scores: str = "marts.health_scores",
                          outcomes: str = "intermediate.int_crm__contract_outcomes") -> str:
@@ -98,9 +92,3 @@ def fit_dates(first_day: dt.date, last_day: dt.date, every: str | None = None) -
             return dates
         dates.append(day)
         month_index += step
-
-
-def fit_date_for(day: dt.date, dates: list[dt.date]) -> dt.date | None:
-    """The latest fit date on or before `day` (the version that scores it)."""
-    candidates = [fit for fit in dates if fit <= day]
-    return max(candidates) if candidates else None

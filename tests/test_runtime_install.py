@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-RUNTIME_PACKAGES = ("cs360", "pipelines", "reverse_etl", "orchestration", "learning", "webapp")
+RUNTIME_PACKAGES = ("cs360_core", "cs360", "pipelines", "reverse_etl", "orchestration", "learning", "webapp")
 SANDBOX_ONLY = ("sandbox", "werkzeug", "trustme")
 
 # Makes the sandbox and its server libraries unimportable, as on a runtime-only install.

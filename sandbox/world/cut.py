@@ -22,8 +22,9 @@ from sandbox.world.format import EVENTS_DIR, WORLD_TABLES, event_files, read_met
 # per table: the timestamp that creates a row, and the ones blanked when they come later
 _CREATED = {"accounts": "created_at", "tenants": "created_at", "product_users": "created_at",
             "tickets": "created_at", "survey_invitations": "sent_at", "survey_responses": "responded_at",
-            "enrollments": "registered_at"}
-_LATER = {"tickets": ["first_response_at", "solved_at"], "enrollments": ["attended_at", "completed_at"]}
+            "enrollments": "registered_at", "activities": "occurred_at"}
+_LATER = {"tickets": ["first_response_at", "solved_at"], "enrollments": ["attended_at", "completed_at"],
+          "activities": ["deleted_at"]}
 
 
 def cut_world(src: Path, dst: Path, day: date) -> dict:
@@ -58,6 +59,7 @@ def cut_world(src: Path, dst: Path, day: date) -> dict:
     contracts.loc[pd.to_datetime(contracts["end_date"]).dt.date > day, "renewed"] = None
     tables["contracts"] = contracts
     tables["contacts"] = tables["contacts"][tables["contacts"]["account_id"].isin(accounts)]
+    tables["activities"] = tables["activities"][tables["activities"]["account_id"].isin(accounts)]
     tenants = tables["tenants"]
     tables["tenants"] = tenants[tenants["account_id"].isna() | tenants["account_id"].isin(accounts)]
     users = tables["product_users"]

@@ -25,7 +25,11 @@ WORLD_TABLES: dict[str, list[str]] = {
     "survey_responses": ["response_id", "invitation_id", "email", "score", "comment", "responded_at"],
     "courses": ["course_id", "title", "kind"],
     "enrollments": ["enrollment_id", "course_id", "email", "registered_at", "attended_at", "completed_at"],
+    # CRM activities; optional: a world without the file has no activity history
+    "activities": ["activity_id", "account_id", "crm", "kind", "subject", "owner_email", "contact_id",
+                   "occurred_at", "deleted_at"],
 }
+OPTIONAL_TABLES = {"activities"}
 EVENT_COLUMNS = ["event_id", "tenant_id", "user_id", "event_type", "feature", "occurred_at"]
 META_KEYS = ["as_of", "seed", "size", "generator"]
 # which LMS serves the world's courses and enrollments (extra meta key `lms_vendor`);
@@ -72,6 +76,8 @@ def survey_vendor(meta: dict, override: str | None = None) -> str:
 def read_table(world_dir: Path, name: str) -> pd.DataFrame:
     """One world CSV as strings; empty cells become None; only the contract's columns."""
     path = Path(world_dir) / f"{name}.csv"
+    if not path.exists() and name in OPTIONAL_TABLES:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in WORLD_TABLES[name]})
     if not path.exists():
         raise WorldFormatError(f"{path} is missing")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")

@@ -63,6 +63,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sandbox.world import vocab as V
+from sandbox.world.activities import activities_frame, is_executive
 from sandbox.world.mechanisms import DEFAULT_MECHANISM, mechanism as churn_mechanism
 from sandbox.world.format import (
     DEFAULT_LMS_VENDOR, DEFAULT_SURVEY_VENDOR, EVENTS_DIR, LMS_VENDORS, SURVEY_VENDORS, WORLD_TABLES,
@@ -251,6 +252,7 @@ class _World:
         self.size, self.out, self.say = size, out, say
         self.mechanism = mechanism or churn_mechanism(DEFAULT_MECHANISM, seed)
         self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self.n = size.accounts
         self.n_trial = int(round(MESS["trial_tenants"] * size.accounts))
         self.last_day = _epoch_day(as_of)  # as_of includes its whole day
@@ -282,6 +284,7 @@ class _World:
         self._tickets()
         self._surveys()
         self._training()
+        self._write("activities", activities_frame(self, self.seed))
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -380,6 +383,7 @@ class _World:
         picks = rng.choice(len(pool), n_csm, replace=False)
         csms = _objects([f"{pool[i][0]}.{pool[i][1]}@vendor-cs.example" for i in picks])
         csm_email = csms[rng.integers(0, n_csm, n)]
+        self.crm, self.csm_email = crm, csm_email
 
         # plan follows company size; seats within the plan's band and the head count
         size_class = np.digitize(self.employees, [100, 1000])
@@ -503,10 +507,12 @@ class _World:
         email[again] = _case_variant(email[again], rng.random(again.sum()))
         title[again & (rng.random(len(ix)) < 0.5)] = ""
         self.c_email, self.c_first, self.c_last = email, first, last
+        self.c_id = _objects([f"P-{i:06d}" for i in range(1, len(acc) + 1)])
+        self.c_executive = is_executive(title)
         self.c_count = np.bincount(acc, minlength=n)
         self.c_start = np.cumsum(self.c_count) - self.c_count
         self._write("contacts", pd.DataFrame({
-            "contact_id": [f"P-{i:06d}" for i in range(1, len(acc) + 1)],
+            "contact_id": self.c_id,
             "account_id": self.account_id[acc], "email": email,
             "first_name": pd.Series(first).str.capitalize(), "last_name": pd.Series(last).str.capitalize(),
             "title": title}))

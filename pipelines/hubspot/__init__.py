@@ -1,4 +1,5 @@
-"""HubSpot source: companies, contacts, deals and owners through dlt's REST client.
+"""HubSpot source: companies, contacts, deals, owners and the engagement objects (calls,
+meetings, e-mails, notes: the CRM activities) through dlt's REST client.
 
 CRM v3 objects come back as `{id, properties: {...}, archived, associations}` and are
 flattened to one row of properties per record. The `cs_*` properties that reverse ETL
@@ -8,7 +9,8 @@ Incremental by last modification, with the cursor (the newest modification loade
 state per object type:
 
 - the first run lists every object (`GET /crm/v3/objects/{type}`, `paging.next.after`),
-  with the associations the rows need (deal → company, contact → company);
+  with the associations the rows need (deal → company, contact → company, an engagement
+  → its company and contact);
 - later runs ask the search API for what changed since: a filter `GTE` on the object's
   last-modified property (`hs_lastmodifieddate`; `lastmodifieddate` for contacts, as
   HubSpot names it there) sorted ascending, 200 per page. Search pages by offset (`after`):
@@ -16,12 +18,13 @@ state per object type:
   one place, so the one at the next page boundary would never be read; and a query
   reaches only its first 10,000 results (HubSpot answers 400 past them). So every page is
   the first page of a new query from the newest modification read so far (a keyset; the
-  records of that millisecond come again, the merge on `id` makes that harmless). Only
+  records of that millisecond come again, the merge on `id` makes that harmless).
+  Engagements are searched the same way, on `hs_lastmodifieddate`. Only
   when a whole page shares one millisecond is that millisecond paged by offset (read
   again if records left it meanwhile), and when more than 10,000 records share it, the
   objects are listed in full instead. Search does not return associations: a changed
-  deal is read again by id with its company association (or, when many changed, all
-  deals are listed);
+  deal or engagement is read again by id with its associations (or, when many changed,
+  all of that type are listed);
 - search never returns archived records, so each run also lists `archived=true` and
   marks those rows `archived = true` instead of keeping them alive.
 
@@ -55,31 +58,43 @@ from pipelines.validation import (
 PAGE_LIMIT = 100  # the documented maximum for CRM v3 list endpoints
 SEARCH_LIMIT = 200  # the documented maximum page of the search endpoints
 SEARCH_MAX_RESULTS = 10_000  # search answers at most this many results per query
-REREAD_LIMIT = 100  # changed deals read again one by one for their association; above, list all
+REREAD_LIMIT = 100  # changed records read again one by one for their associations; above, list all
 MAX_REQUESTS = 100_000  # a guard for the keyset search
 SAME_MILLISECOND_PASSES = 3  # offset passes over one millisecond before listing everything instead
 SEARCH_LAG = timedelta(minutes=5)  # a change younger than this may not be searchable yet
 FULL_LISTING = object()  # yielded by `_search` when only a full listing can read every change
 
-# resource name -> (object type, properties, last-modified property, (associated type, column))
-Association = tuple[str, str] | None
+# resource name -> (object type, properties, last-modified property, associations as
+# (associated type, column): the first associated record's id lands in the column)
+Association = tuple[tuple[str, str], ...]
+ACTIVITY_COMMON = ["hs_timestamp", "hubspot_owner_id", "hs_createdate", "hs_lastmodifieddate"]
+ACTIVITY_LINKS: Association = (("companies", "company_id"), ("contacts", "contact_id"))
 CRM_OBJECTS: dict[str, tuple[str, list[str], str, Association]] = {
     "companies": ("companies", [
         "name", "domain", "industry", "numberofemployees", "country", "customer_id", "hubspot_owner_id",
         "lifecyclestage", "customer_status", "createdate", "hs_lastmodifieddate",
-    ], "hs_lastmodifieddate", None),
+    ], "hs_lastmodifieddate", ()),
     "contacts": ("contacts", [
         "email", "firstname", "lastname", "jobtitle", "associatedcompanyid", "createdate", "lastmodifieddate",
-    ], "lastmodifieddate", ("companies", "associatedcompanyid")),
+    ], "lastmodifieddate", (("companies", "associatedcompanyid"),)),
     "deals": ("deals", [
         "dealname", "dealtype", "dealstage", "pipeline", "amount", "closedate", "contract_start_date",
         "contract_end_date", "mrr", "seats", "plan", "createdate", "hs_lastmodifieddate",
-    ], "hs_lastmodifieddate", ("companies", "company_id")),
+    ], "hs_lastmodifieddate", (("companies", "company_id"),)),
+    # engagements (CRM activities): each with its company and its contact
+    "calls": ("calls", [*ACTIVITY_COMMON, "hs_call_title", "hs_call_direction", "hs_call_status", "hs_call_duration"],
+              "hs_lastmodifieddate", ACTIVITY_LINKS),
+    "meetings": ("meetings", [*ACTIVITY_COMMON, "hs_meeting_title", "hs_meeting_start_time", "hs_meeting_end_time",
+                              "hs_meeting_outcome"], "hs_lastmodifieddate", ACTIVITY_LINKS),
+    "emails": ("emails", [*ACTIVITY_COMMON, "hs_email_subject", "hs_email_direction", "hs_email_status"],
+               "hs_lastmodifieddate", ACTIVITY_LINKS),
+    "notes": ("notes", [*ACTIVITY_COMMON, "hs_note_body"], "hs_lastmodifieddate", ACTIVITY_LINKS),
 }
-TIMESTAMPS = {"createdate", "hs_lastmodifieddate", "lastmodifieddate", "closedate"}
+TIMESTAMPS = {"createdate", "hs_lastmodifieddate", "lastmodifieddate", "closedate", "hs_createdate", "hs_timestamp",
+              "hs_meeting_start_time", "hs_meeting_end_time"}
 COLUMNS = {
     name: columns(id="text_key", archived="bool", **{p: "timestamp" if p in TIMESTAMPS else "text"
-                                                      for p in props + ([assoc[1]] if assoc else [])})
+                                                      for p in props + [column for _, column in assoc]})
     for name, (_, props, _, assoc) in CRM_OBJECTS.items()
 }
 for _name, (_, _, _modified, _) in CRM_OBJECTS.items():
@@ -97,8 +112,9 @@ def fields_read(object_type: str) -> set[str]:
 
 def _spec(name: str) -> RecordSpec:
     modified = CRM_OBJECTS[name][2]
+    created = "hs_createdate" if "hs_createdate" in CRM_OBJECTS[name][1] else "createdate"
     return RecordSpec(name, required={"id": identifier, f"properties.{modified}": change_stamp},
-                      optional={"archived": boolean, "properties.createdate": timestamp})
+                      optional={"archived": boolean, f"properties.{created}": timestamp})
 
 
 def _client(settings: HubSpotSettings) -> RESTClient:
@@ -113,8 +129,7 @@ def flatten(record: dict, properties: list[str], association: Association) -> di
     row = {"id": str(record["id"]), "archived": bool(record.get("archived", False))}
     props = record.get("properties") or {}
     row.update({name: props.get(name) for name in properties})
-    if association:
-        object_type, column = association
+    for object_type, column in association:
         linked = ((record.get("associations") or {}).get(object_type) or {}).get("results") or []
         first = str(linked[0]["id"]) if linked else None
         # contacts carry their primary company as a property; the association fills a gap
@@ -153,8 +168,8 @@ def _crm_objects(name: str, settings: HubSpotSettings | None, search: tuple[int,
             yield from rows(page)
     else:
         # search returns no associations: an association that is not also a property
-        # (deal -> company) is read again for the changed records
-        reread = association is not None and association[1] not in properties
+        # (deal -> company, call -> company and contact) is read again for the changed records
+        reread = any(column not in properties for _, column in association)
         changed: list[str] = []
         for page in _search(client, object_type, properties, modified, cursor, *search):
             if page is FULL_LISTING:  # more changes in one millisecond than search reaches
@@ -165,7 +180,7 @@ def _crm_objects(name: str, settings: HubSpotSettings | None, search: tuple[int,
             if not reread:
                 yield from rows(page)
                 continue
-            for item in spec.split(page, lambda r: flatten(r, properties, None)):
+            for item in spec.split(page, lambda r: flatten(r, properties, ())):
                 if isinstance(item, list):
                     cursor.observe(item)
                     changed += [row["id"] for row in item]
@@ -181,7 +196,7 @@ def _list(client: RESTClient, object_type: str, properties: list[str], associati
           archived: bool) -> Iterator[list[dict]]:
     params = {"limit": PAGE_LIMIT, "properties": ",".join(properties), "archived": str(archived).lower()}
     if association:
-        params["associations"] = association[0]
+        params["associations"] = ",".join(object_type for object_type, _ in association)
     yield from client.paginate(f"/crm/v3/objects/{object_type}", params=params, paginator=_list_paginator(),
                                data_selector="results")
 
@@ -280,14 +295,15 @@ def _epoch_ms(moment: datetime) -> int:
 
 
 def _reread(client: RESTClient, name: str, ids: list[str], rows) -> Iterator[Any]:
-    """Changed deals with their company association: one by one when few, else all listed."""
+    """Changed records with their associations: one by one when few, else all listed."""
     object_type, properties, _, association = CRM_OBJECTS[name]
     unique = list(dict.fromkeys(ids))
     if len(unique) > REREAD_LIMIT:
         for page in _list(client, object_type, properties, association, archived=False):
             yield from rows(page)
         return
-    params = {"properties": ",".join(properties), "associations": association[0]}
+    params = {"properties": ",".join(properties),
+              "associations": ",".join(object_type for object_type, _ in association)}
     found, bad = [], []
     for object_id in unique:
         response = client.get(f"/crm/v3/objects/{object_type}/{object_id}", params=params)

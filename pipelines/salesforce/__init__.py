@@ -42,6 +42,16 @@ SOBJECTS: dict[str, tuple[str, list[str]]] = {
         "Id", "AccountId", "Name", "Type", "StageName", "CloseDate", "Amount", "IsClosed", "IsWon",
         "CreatedDate", "SystemModstamp", "IsDeleted",
     ]),
+    # activities: queryAll also returns those Salesforce archived (older than a year)
+    "tasks": ("Task", [
+        "Id", "WhoId", "WhatId", "AccountId", "OwnerId", "Subject", "Type", "TaskSubtype", "Status",
+        "ActivityDate", "CompletedDateTime", "CreatedDate", "SystemModstamp", "IsDeleted",
+    ]),
+    "events": ("Event", [
+        "Id", "WhoId", "WhatId", "AccountId", "OwnerId", "Subject", "Type", "EventSubtype",
+        "StartDateTime", "EndDateTime", "ActivityDate", "DurationInMinutes", "CreatedDate", "SystemModstamp",
+        "IsDeleted",
+    ]),
     "users": ("User", ["Id", "Email", "Name", "IsActive", "SystemModstamp"]),
 }
 

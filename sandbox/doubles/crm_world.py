@@ -75,6 +75,20 @@ class Contact:
 
 
 @dataclass
+class Activity:
+    """A call, meeting, e-mail, note or task the CSM logged (world `activities.csv`)."""
+    activity_id: str
+    account_id: str
+    crm: str
+    kind: str  # call / meeting / email / note / task
+    subject: str | None
+    owner_email: str | None
+    contact_id: str | None
+    occurred_at: datetime
+    deleted_at: datetime | None
+
+
+@dataclass
 class Account:
     account_id: str
     name: str | None
@@ -87,6 +101,7 @@ class Account:
     created_at: datetime
     contracts: list[Contract] = field(default_factory=list)  # by start date
     contacts: list[Contact] = field(default_factory=list)
+    activities: list[Activity] = field(default_factory=list)  # by occurred_at
 
     @property
     def crms(self) -> tuple[str, ...]:
@@ -195,7 +210,19 @@ def load_crm_world(world_dir: Path) -> CrmWorld:
         if account is not None:
             account.contacts.append(Contact(**{k: row[k] for k in (
                 "contact_id", "account_id", "email", "first_name", "last_name", "title")}))
+    for row in read_table(world_dir, "activities").to_dict("records"):  # optional file: may be empty
+        account = accounts.get(row["account_id"])
+        occurred = parse_instant(row["occurred_at"]) if row["occurred_at"] else None
+        if account is None or occurred is None:
+            continue
+        account.activities.append(Activity(
+            activity_id=row["activity_id"], account_id=row["account_id"],
+            crm=(row["crm"] or account.crm).strip().lower(), kind=(row["kind"] or "").strip().lower(),
+            subject=row["subject"], owner_email=row["owner_email"], contact_id=row["contact_id"],
+            occurred_at=occurred, deleted_at=parse_instant(row["deleted_at"]) if row["deleted_at"] else None,
+        ))
     for account in accounts.values():
+        account.activities.sort(key=lambda a: (a.occurred_at, a.activity_id))
         account.contracts.sort(key=lambda c: (c.start, c.end, c.contract_id))
     ordered = sorted(accounts.values(), key=lambda a: (a.created_at, a.account_id))
     return CrmWorld(as_of=as_of, accounts=ordered)

@@ -1,6 +1,6 @@
 """HubSpot CRM v3 double, seeded from a world's HubSpot accounts.
 
-Objects (companies, contacts, deals): list with limit/after paging, read, archive,
+Objects (companies, contacts, deals; the engagements calls, meetings, emails, notes): list with limit/after paging, read, archive,
 search (at most 200 per page; as HubSpot documents, a query reaches at most its first
 10,000 results: `paging.next.after` is still handed out past them, and asking for it answers
 400 VALIDATION_ERROR), batch read,
@@ -29,7 +29,7 @@ from sandbox.doubles.common import (
 from sandbox.doubles.faults import failing_records
 from sandbox.doubles.crm_world import load_crm_world
 from sandbox.doubles.hubspot_schema import (
-    ALIASES, DEFAULT_PROPERTIES, MODIFIED, OBJECT_TYPES, hs_datetime, make_property,
+    ALIASES, CREATED, DEFAULT_PROPERTIES, MODIFIED, OBJECT_TYPES, hs_datetime, make_property,
     seed_groups, seed_hubspot, seed_properties,
 )
 from sandbox.doubles.hubspot_search import run_search
@@ -159,7 +159,7 @@ class HubSpotDouble(JsonApp):
         the ones every object carries."""
         known = self.properties[type_]
         chosen = [n for n in (names or []) if n in known] if names else list(DEFAULT_PROPERTIES[type_])
-        for always in ("createdate", MODIFIED[type_], "hs_object_id"):
+        for always in (CREATED[type_], MODIFIED[type_], "hs_object_id"):
             if always not in chosen:
                 chosen.append(always)
         return chosen
@@ -417,7 +417,7 @@ class HubSpotDouble(JsonApp):
             n = stable_int(n)
         oid, now = str(10**9 + n % (10**11 - 10**9)), self._now()
         self.store[type_][oid] = {"id": oid, "createdAt": now, "updatedAt": now, "archived": False, "properties": {
-            **props, "createdate": now, MODIFIED[type_]: now, "hs_object_id": oid}}
+            **props, CREATED[type_]: now, MODIFIED[type_]: now, "hs_object_id": oid}}
         return oid
 
     def _apply(self, type_: str, object_id: str, changes: dict) -> None:

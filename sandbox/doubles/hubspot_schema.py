@@ -1,4 +1,6 @@
-"""HubSpot property definitions and the seed of companies, contacts, deals and owners.
+"""HubSpot property definitions and the seed of companies, contacts, deals, owners and the
+engagement objects (calls, meetings, e-mails, notes, associated with their company and
+contact; a deleted world activity is archived).
 
 Property values are strings, as the CRM v3 API returns them: numbers as decimal text,
 datetimes as 2025-01-10T08:00:00.000Z, dates as 2025-01-10. The cs_* properties of
@@ -12,22 +14,33 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 
 from sandbox.doubles.common import person_name, stable_int
-from sandbox.doubles.crm_world import CrmWorld
+from sandbox.doubles.crm_world import Activity, CrmWorld
 
-OBJECT_TYPES = {"companies": "COMPANY", "contacts": "CONTACT", "deals": "DEAL"}
+OBJECT_TYPES = {"companies": "COMPANY", "contacts": "CONTACT", "deals": "DEAL",
+                "calls": "CALL", "meetings": "MEETING", "emails": "EMAIL", "notes": "NOTE"}
+ACTIVITY_TYPES = ("calls", "meetings", "emails", "notes")  # engagement objects, keyed by hs_timestamp
 ALIASES = {"companies": "companies", "company": "companies", "0-2": "companies",
            "contacts": "contacts", "contact": "contacts", "0-1": "contacts",
-           "deals": "deals", "deal": "deals", "0-3": "deals"}
+           "deals": "deals", "deal": "deals", "0-3": "deals",
+           "calls": "calls", "call": "calls", "0-48": "calls",
+           "meetings": "meetings", "meeting": "meetings", "meeting_event": "meetings", "0-47": "meetings",
+           "emails": "emails", "email": "emails", "0-49": "emails",
+           "notes": "notes", "note": "notes", "0-46": "notes"}
 GROUPS = {"companies": ("companyinformation", "Company information"),
           "contacts": ("contactinformation", "Contact information"),
-          "deals": ("dealinformation", "Deal information")}
-MODIFIED = {"companies": "hs_lastmodifieddate", "contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}
+          "deals": ("dealinformation", "Deal information"),
+          **{t: (f"{t[:-1]}information", f"{t[:-1].capitalize()} information") for t in ACTIVITY_TYPES}}
+MODIFIED = {"companies": "hs_lastmodifieddate", "contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate",
+            **{t: "hs_lastmodifieddate" for t in ACTIVITY_TYPES}}
+# engagement objects name their creation property hs_createdate
+CREATED = {t: "hs_createdate" if t in ACTIVITY_TYPES else "createdate" for t in OBJECT_TYPES}
 # What GET returns when the caller names no properties.
 DEFAULT_PROPERTIES = {
     "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
     "contacts": ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
     "deals": ["amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate",
               "hs_object_id", "pipeline"],
+    **{t: ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"] for t in ACTIVITY_TYPES},
 }
 LIFECYCLE = ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
              "customer", "evangelist", "other"]
@@ -80,9 +93,9 @@ def _option(option, index: int) -> dict:
 
 
 def seed_properties(industries=()) -> dict[str, dict[str, dict]]:
-    def system(group: str, modified: str) -> list[dict]:
+    def system(group: str, modified: str, created: str = "createdate") -> list[dict]:
         return [
-            make_property("createdate", "Create Date", "datetime", "date", group, read_only=True),
+            make_property(created, "Create Date", "datetime", "date", group, read_only=True),
             make_property(modified, "Last Modified Date", "datetime", "date", group, read_only=True),
             make_property("hs_object_id", "Record ID", "number", "number", group, read_only=True),
         ]
@@ -130,8 +143,55 @@ def seed_properties(industries=()) -> dict[str, dict[str, dict]]:
             make_property("plan", "Plan", "string", "text", deal, hubspot_defined=False),
             *system(deal, "hs_lastmodifieddate"),
         ],
+        **_activity_properties(),
     }
     return {t: {p["name"]: p for p in ps} for t, ps in props.items()}
+
+
+def _activity_properties() -> dict[str, list[dict]]:
+    """The default properties of the engagement objects the pipeline reads."""
+    def common(type_: str) -> list[dict]:
+        group = GROUPS[type_][0]
+        return [
+            make_property("hs_timestamp", "Activity date", "datetime", "date", group),
+            make_property("hubspot_owner_id", "Activity assigned to", "enumeration", "select", group,
+                          external_options=True),
+            make_property("hs_createdate", "Create date", "datetime", "date", group, read_only=True),
+            make_property("hs_lastmodifieddate", "Last modified date", "datetime", "date", group, read_only=True),
+            make_property("hs_object_id", "Record ID", "number", "number", group, read_only=True),
+        ]
+
+    def prop(type_: str, name: str, label: str, kind: str = "string", field: str = "text", options=()) -> dict:
+        return make_property(name, label, kind, field, GROUPS[type_][0], options=options)
+
+    return {
+        "calls": [*common("calls"),
+                  prop("calls", "hs_call_title", "Call title"),
+                  prop("calls", "hs_call_body", "Call notes", field="textarea"),
+                  prop("calls", "hs_call_direction", "Call direction", "enumeration", "select",
+                       options=[("Inbound", "INBOUND"), ("Outbound", "OUTBOUND")]),
+                  prop("calls", "hs_call_status", "Call status", "enumeration", "select",
+                       options=["BUSY", "CALLING_CRM_USER", "CANCELED", "COMPLETED", "CONNECTING", "FAILED",
+                                "IN_PROGRESS", "NO_ANSWER", "QUEUED", "RINGING"]),
+                  prop("calls", "hs_call_duration", "Call duration (ms)", "number", "number")],
+        "meetings": [*common("meetings"),
+                     prop("meetings", "hs_meeting_title", "Meeting name"),
+                     prop("meetings", "hs_meeting_body", "Meeting description", field="textarea"),
+                     prop("meetings", "hs_meeting_start_time", "Meeting start time", "datetime", "date"),
+                     prop("meetings", "hs_meeting_end_time", "Meeting end time", "datetime", "date"),
+                     prop("meetings", "hs_meeting_outcome", "Meeting outcome", "enumeration", "select",
+                          options=["SCHEDULED", "COMPLETED", "RESCHEDULED", "NO_SHOW", "CANCELED"])],
+        "emails": [*common("emails"),
+                   prop("emails", "hs_email_subject", "Email subject"),
+                   prop("emails", "hs_email_text", "Email body", field="textarea"),
+                   prop("emails", "hs_email_direction", "Email direction", "enumeration", "select",
+                        options=[("Sent by owner", "EMAIL"), ("Received", "INCOMING_EMAIL"),
+                                 ("Forwarded", "FORWARDED_EMAIL")]),
+                   prop("emails", "hs_email_status", "Email send status", "enumeration", "select",
+                        options=["BOUNCED", "FAILED", "SCHEDULED", "SENDING", "SENT"])],
+        "notes": [*common("notes"),
+                  prop("notes", "hs_note_body", "Note body", field="textarea")],
+    }
 
 
 def seed_groups() -> dict[str, dict[str, dict]]:
@@ -162,7 +222,7 @@ def seed_hubspot(world: CrmWorld):
 
     def put(type_: str, oid: str, created: datetime, modified: datetime, props: dict) -> None:
         created, modified = world.clip(created), world.clip(max(created, modified))
-        props = {**props, "createdate": hs_datetime(created), MODIFIED[type_]: hs_datetime(modified),
+        props = {**props, CREATED[type_]: hs_datetime(created), MODIFIED[type_]: hs_datetime(modified),
                  "hs_object_id": oid}
         objects[type_][oid] = {"id": oid, "properties": props, "createdAt": hs_datetime(created),
                                "updatedAt": hs_datetime(modified), "archived": False}
@@ -171,19 +231,22 @@ def seed_hubspot(world: CrmWorld):
         assoc.setdefault((a_type, a_id), {}).setdefault(b_type, []).append(b_id)
         assoc.setdefault((b_type, b_id), {}).setdefault(a_type, []).append(a_id)
 
+    def owner(email: str | None, since: datetime) -> str | None:
+        if not email:
+            return None
+        email = email.lower()
+        if email not in owners:
+            first, last = person_name(email)
+            stamp = hs_datetime(world.clip(since))
+            owners[email] = {"id": ids.make(10**7, 10**9, "owner", email), "email": email,
+                             "firstName": first, "lastName": last,
+                             "userId": int(ids.make(10**6, 10**8, "user", email)),
+                             "type": "PERSON", "createdAt": stamp, "updatedAt": stamp,
+                             "archived": False, "teams": []}
+        return owners[email]["id"]
+
     for account in world.in_crm("hubspot"):
-        owner_id = None
-        if account.csm_email:
-            email = account.csm_email.lower()
-            if email not in owners:
-                first, last = person_name(email)
-                stamp = hs_datetime(world.clip(account.created_at))
-                owners[email] = {"id": ids.make(10**7, 10**9, "owner", email), "email": email,
-                                 "firstName": first, "lastName": last,
-                                 "userId": int(ids.make(10**6, 10**8, "user", email)),
-                                 "type": "PERSON", "createdAt": stamp, "updatedAt": stamp,
-                                 "archived": False, "teams": []}
-            owner_id = owners[email]["id"]
+        owner_id = owner(account.csm_email, account.created_at)
         cid = ids.make(10**9, 10**11, "company", account.account_id)
         churn = account.churn_date
         own = account.crm == "hubspot"  # else a copy: the company and its contacts only
@@ -197,13 +260,29 @@ def seed_hubspot(world: CrmWorld):
                 "lifecyclestage": "customer",
                 "customer_status": "churned" if account.churned else "active",
             })
+        contact_ids: dict[str, str] = {}
         for contact in account.contacts:
             pid = ids.make(100, 10**11, "contact", contact.contact_id)
+            contact_ids[contact.contact_id] = pid
             created = created_at + timedelta(days=stable_int("contact", contact.contact_id) % 30)
             put("contacts", pid, created, created, {
                 "email": contact.email, "firstname": contact.first_name, "lastname": contact.last_name,
                 "jobtitle": contact.title, "associatedcompanyid": cid})
             link("contacts", pid, "companies", cid)
+        for activity in account.activities:
+            if activity.crm != "hubspot":
+                continue
+            type_, props, deleted = activity_properties(world, activity, owner(activity.owner_email, activity.occurred_at))
+            aid = ids.make(10**10, 10**11, "activity", activity.activity_id)
+            occurred = world.clip(activity.occurred_at)
+            created = occurred - timedelta(days=stable_int("booked", activity.activity_id) % 10) \
+                if type_ == "meetings" else occurred
+            put(type_, aid, created, deleted or occurred, props)
+            if deleted:
+                objects[type_][aid].update(archived=True, archivedAt=hs_datetime(deleted))
+            link(type_, aid, "companies", cid)
+            if activity.contact_id in contact_ids:
+                link(type_, aid, "contacts", contact_ids[activity.contact_id])
         if not own:
             continue
         for n, contract in enumerate(account.contracts):
@@ -231,6 +310,35 @@ def seed_hubspot(world: CrmWorld):
                 "amount": hs_number(last.total_value), "closedate": hs_datetime(lost)})
             link("deals", did, "companies", cid)
     return objects, assoc, owners
+
+
+def activity_properties(world: CrmWorld, activity: Activity, owner_id: str | None):
+    """(object type, properties, archived at or None) of a world activity: a call, meeting,
+    e-mail or note engagement (a world to-do is kept as a note)."""
+    occurred = world.clip(activity.occurred_at)
+    when = hs_datetime(occurred)
+    subject = activity.subject or ""
+    props = {"hs_timestamp": when, "hubspot_owner_id": owner_id}
+    if activity.kind == "call":
+        type_ = "calls"
+        props.update(hs_call_title=subject, hs_call_body=f"<p>{subject}</p>", hs_call_direction="OUTBOUND",
+                     hs_call_status="COMPLETED",
+                     hs_call_duration=str(60_000 * (5 + stable_int("call", activity.activity_id) % 40)))
+    elif activity.kind == "meeting":
+        type_ = "meetings"
+        minutes = 30 * (1 + stable_int("length", activity.activity_id) % 2)
+        props.update(hs_meeting_title=subject, hs_meeting_body=f"<p>{subject}</p>", hs_meeting_start_time=when,
+                     hs_meeting_end_time=hs_datetime(occurred + timedelta(minutes=minutes)),
+                     hs_meeting_outcome="COMPLETED")
+    elif activity.kind == "email":
+        type_ = "emails"
+        props.update(hs_email_subject=subject, hs_email_text=subject, hs_email_direction="EMAIL",
+                     hs_email_status="SENT")
+    else:
+        type_ = "notes"
+        props.update(hs_note_body=f"<div>{subject}</div>")
+    deleted = world.clip(activity.deleted_at) if activity.deleted_at is not None else None
+    return type_, props, deleted
 
 
 def _midnight(day: date) -> datetime:

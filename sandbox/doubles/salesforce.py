@@ -173,8 +173,9 @@ class SalesforceDouble(BulkIngestMixin, JsonApp):
             parsed = parse_soql(request.args.get("q", ""), self.objects)
         except SoqlError as exc:
             return sf_error(400, exc.code, exc.message)
+        # query hides the recycle bin and archived activities; queryAll returns both
         candidates = [r for r in self.store[parsed.sobject.name].values()
-                      if all_rows or not r.get("IsDeleted")]
+                      if all_rows or not (r.get("IsDeleted") or r.get("IsArchived"))]
         rows = parsed.run(candidates)
         if parsed.count_only:
             return json_response({"totalSize": len(rows), "done": True, "records": []})

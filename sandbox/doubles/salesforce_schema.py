@@ -119,6 +119,18 @@ def _id() -> Field:
     return Field("Id", "id", "Record ID", updateable=False, nillable=False, length=18)
 
 
+def _activity_links() -> list[Field]:
+    """What Task and Event share: who (a Contact or Lead), what (an Account, Opportunity …),
+    the Account Salesforce derives from them, the owner and the subject."""
+    return [
+        Field("WhoId", "reference", "Name ID", length=18, reference_to="Contact"),
+        Field("WhatId", "reference", "Related To ID", length=18, reference_to="Account"),
+        Field("AccountId", "reference", "Account ID", updateable=False, length=18, reference_to="Account"),
+        Field("OwnerId", "reference", "Assigned To ID", nillable=False, length=18, reference_to="User"),
+        Field("Subject", "string", "Subject", length=255),
+    ]
+
+
 CS_FIELDS = [
     Field("CS_Health_Score__c", "double", "Health Score"),
     Field("CS_Health_Band__c", "picklist", "Health Band", length=255,
@@ -150,7 +162,7 @@ class SObject:
 
 
 def build_objects(industries=(), plans=()) -> dict[str, SObject]:
-    """The five objects; open picklists (Industry, Plan__c) list the world's values."""
+    """Account, Contact, Contract, Opportunity, Task, Event and User; open picklists (Industry, Plan__c) list the world's values."""
     objects = [
         SObject("Account", "Account", "001", [
             _id(),
@@ -201,6 +213,33 @@ def build_objects(industries=(), plans=()) -> dict[str, SObject]:
             Field("Amount", "currency", "Amount"),
             Field("IsClosed", "boolean", "Closed", updateable=False, nillable=False, calculated=True),
             Field("IsWon", "boolean", "Won", updateable=False, nillable=False, calculated=True),
+            *_system_fields(),
+        ]),
+        SObject("Task", "Task", "00T", [
+            _id(), *_activity_links(),
+            Field("ActivityDate", "date", "Due Date Only"),
+            Field("Status", "picklist", "Status", nillable=False, length=40,
+                  picklist=("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")),
+            Field("Priority", "picklist", "Priority", nillable=False, length=40, picklist=("High", "Normal", "Low")),
+            Field("Type", "picklist", "Type", length=40, picklist=("Call", "Email", "Meeting", "Other")),
+            Field("TaskSubtype", "picklist", "Task Subtype", updateable=False, length=40, restricted=True,
+                  picklist=("Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn")),
+            Field("CompletedDateTime", "datetime", "Completed Date/Time", updateable=False),
+            Field("IsClosed", "boolean", "Closed", updateable=False, nillable=False, calculated=True),
+            Field("IsArchived", "boolean", "Archived", updateable=False, nillable=False),
+            *_system_fields(),
+        ]),
+        SObject("Event", "Event", "00U", [
+            _id(), *_activity_links(),
+            Field("Type", "picklist", "Type", length=40, picklist=("Call", "Email", "Meeting", "Other")),
+            Field("EventSubtype", "picklist", "Event Subtype", updateable=False, length=40, restricted=True,
+                  picklist=("Event",)),
+            Field("StartDateTime", "datetime", "Start Date Time"),
+            Field("EndDateTime", "datetime", "End Date Time"),
+            Field("ActivityDateTime", "datetime", "Due Date Time"),
+            Field("ActivityDate", "date", "Due Date Only"),
+            Field("DurationInMinutes", "int", "Duration"),
+            Field("IsArchived", "boolean", "Archived", updateable=False, nillable=False),
             *_system_fields(),
         ]),
         SObject("User", "User", "005", [

@@ -4,7 +4,9 @@ Account (AccountNumber = account_id, except for half of the accounts kept in bot
 crm_world.Account.salesforce_fields; Type Customer / Former Customer, OwnerId -> User of
 the CSM), Contact, one Contract per world contract (Activated / Expired), one Closed Won
 Opportunity per contract (New Business, then Renewal) and a Closed Lost Renewal when the
-last contract was not renewed. An account kept in both CRMs whose own CRM is HubSpot
+last contract was not renewed; the world's activities (`activities.csv`) whose CRM is
+Salesforce as Task (calls, e-mails, to-dos, notes) and Event (meetings), deleted ones in
+the recycle bin (IsDeleted), those older than a year archived (IsArchived). An account kept in both CRMs whose own CRM is HubSpot
 appears here as an Account with its Contacts only. Records are JSON-ready dicts keyed by
 18-char Id.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 
 from sandbox.doubles.common import person_name, stable_int
-from sandbox.doubles.crm_world import CrmWorld
+from sandbox.doubles.crm_world import Activity, CrmWorld
 from sandbox.doubles.salesforce_schema import CS_FIELDS, IdFactory, sf_date, sf_datetime
 
 FALLBACK_OWNER = "integration.user@example.invalid"  # owner of accounts without a CSM
@@ -22,7 +24,8 @@ FALLBACK_OWNER = "integration.user@example.invalid"  # owner of accounts without
 
 def seed_salesforce(world: CrmWorld) -> dict[str, dict[str, dict]]:
     ids = IdFactory()
-    records: dict[str, dict[str, dict]] = {n: {} for n in ("User", "Account", "Contact", "Contract", "Opportunity")}
+    records: dict[str, dict[str, dict]] = {
+        n: {} for n in ("User", "Account", "Contact", "Contract", "Opportunity", "Task", "Event")}
     accounts = world.in_crm("salesforce")
 
     def stamps(created: datetime, modified: datetime | None = None) -> dict:
@@ -58,14 +61,33 @@ def seed_salesforce(world: CrmWorld) -> dict[str, dict[str, dict]]:
             **stamps(created_at, world.stamp(churn, account.account_id) if churn else None),
             **{f.name: None for f in CS_FIELDS},
         }
+        contact_ids: dict[str, str] = {}
         for contact in account.contacts:
             cid = ids.make("003", contact.contact_id)
+            contact_ids[contact.contact_id] = cid
             created = created_at + timedelta(days=stable_int("contact", contact.contact_id) % 30)
             records["Contact"][cid] = {
                 "Id": cid, "AccountId": aid, "Email": contact.email,
                 "FirstName": contact.first_name, "LastName": contact.last_name or "[not provided]",
                 "Title": contact.title, **stamps(created),
             }
+        owner_of = {**users}
+
+        def owner(email: str | None) -> str:
+            key = (email or account.csm_email or FALLBACK_OWNER).lower()
+            if key not in owner_of:  # an activity owner who owns no account: a user all the same
+                uid = ids.make("005", key)
+                first, last = person_name(key)
+                records["User"][uid] = {"Id": uid, "Email": key, "Name": f"{first} {last}".strip(),
+                                        "IsActive": True, "SystemModstamp": sf_datetime(world.clip(account.created_at))}
+                owner_of[key] = users[key] = uid
+            return owner_of[key]
+
+        for activity in account.activities:
+            if activity.crm == "salesforce":
+                kind, record = activity_record(world, ids, activity, aid, contact_ids.get(activity.contact_id or ""),
+                                               owner(activity.owner_email))
+                records[kind][record["Id"]] = record
         if not own:
             continue
         for n, contract in enumerate(account.contracts):
@@ -104,6 +126,41 @@ def seed_salesforce(world: CrmWorld) -> dict[str, dict[str, dict]]:
                          world.stamp(last.end, last.contract_id, "lost-closed")),
             }
     return records
+
+
+TASK_SUBTYPE = {"call": ("Call", "Call"), "email": ("Email", "Email"), "task": ("Task", "Other"),
+                "note": ("Task", "Other")}  # world kind -> (TaskSubtype, Type)
+ARCHIVE_AFTER_DAYS = 365  # Salesforce archives activities older than a year: queryAll only
+
+
+def activity_record(world: CrmWorld, ids: IdFactory, activity: Activity, account_id: str,
+                    contact_id: str | None, owner_id: str) -> tuple[str, dict]:
+    """A meeting is an Event (booked a few days ahead, 30-60 minutes); a call, e-mail, to-do
+    or note a completed Task. WhatId is the Account (so AccountId is too), WhoId the contact."""
+    occurred = world.clip(activity.occurred_at)
+    archived = occurred.date() < world.as_of - timedelta(days=ARCHIVE_AFTER_DAYS)
+    common = {"WhoId": contact_id, "WhatId": account_id, "AccountId": account_id, "OwnerId": owner_id,
+              "Subject": activity.subject, "IsArchived": archived}
+    deleted = activity.deleted_at is not None and activity.deleted_at <= world.as_of_end
+    if activity.kind == "meeting":
+        created = occurred - timedelta(days=stable_int("booked", activity.activity_id) % 10)
+        minutes = 30 * (1 + stable_int("length", activity.activity_id) % 2)
+        record = {"Id": ids.make("00U", activity.activity_id), **common, "Type": "Meeting", "EventSubtype": "Event",
+                  "StartDateTime": sf_datetime(occurred), "ActivityDateTime": sf_datetime(occurred),
+                  "EndDateTime": sf_datetime(occurred + timedelta(minutes=minutes)),
+                  "ActivityDate": sf_date(occurred.date()), "DurationInMinutes": minutes}
+        kind = "Event"
+    else:
+        created = occurred
+        subtype, type_ = TASK_SUBTYPE.get(activity.kind, ("Task", "Other"))
+        record = {"Id": ids.make("00T", activity.activity_id), **common, "Type": type_, "TaskSubtype": subtype,
+                  "ActivityDate": sf_date(occurred.date()), "Status": "Completed", "Priority": "Normal",
+                  "CompletedDateTime": sf_datetime(occurred), "IsClosed": True}
+        kind = "Task"
+    record.update({"CreatedDate": sf_datetime(created),
+                   "SystemModstamp": sf_datetime(world.clip(activity.deleted_at) if deleted else occurred),
+                   "IsDeleted": deleted})
+    return kind, record
 
 
 def _day_start(day) -> datetime:

@@ -67,6 +67,8 @@ DRIVER_GROUPS: dict[str, tuple[str, ...]] = {
     "training": ("people_trained", "onboarding_completed", "training_score", "no_training_data"),
     "surveys": ("survey_response_score", "silent_contact_score"),
     "price": ("seat_price_score",),
+    "engagement": ("days_since_csm_touch", "csm_touches_90d", "meetings_90d", "executive_engaged_90d",
+                   "engagement_score", "no_crm_activity_data"),
     "contract": ("mrr_change", "seat_change", "mrr", "seats", "tenure_days", "renewals_so_far"),
     "health": ("health_score", "coverage", "health_score_change_30d", "health_score_change_90d"),
 }
@@ -91,6 +93,8 @@ DRIVER_TEXT = {
                 "'survey response rate ' || round(f.survey_response_score)::int || '/100', 'no survey invitations')"),
     "price": "coalesce('price per seat raised at the last renewal (' || round(f.seat_price_score)::int || '/100)', "
              "'first contract term')",
+    "engagement": ("coalesce('last CSM touch ' || f.days_since_csm_touch::int || ' days ago, ' || "
+                   "f.meetings_90d::int || ' meetings in 90 days', 'no CSM touch logged')"),
     "contract": ("coalesce('seats ' || case when f.seat_change >= 0 then '+' else '' end || round(100 * f.seat_change)::int "
                  "|| '% at last renewal', 'first contract term, ' || f.tenure_days || ' days as a customer')"),
     "health": "'health score ' || round(f.health_score)::int",

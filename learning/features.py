@@ -43,20 +43,31 @@ RAW_SIGNALS = {
     "nps_responses_180d": "nps_responses_180d",
     "people_trained": "people_trained",
     "onboarding_completed": "cast(onboarding_completed as double)",
+    "days_since_csm_touch": "days_since_csm_touch",
+    "csm_touches_90d": "csm_touches_90d",
+    "meetings_90d": "meetings_90d",
+    "executive_engaged_90d": "cast(executive_engaged_90d as double)",
     "health_score": "health_score",
     "coverage": "coverage",
 }
+# Columns of later additions to marts.health_scores: a score table without them (built
+# before CRM activities were read) gives NULL, as when the CRMs hold no activities.
+OPTIONAL_COLUMNS = ("days_since_csm_touch", "csm_touches_90d", "meetings_90d", "executive_engaged_90d")
 # Signals whose change over 30 and 90 days is a feature of its own.
 TRENDED = ("active_users_30d", "logins_30d", "breadth", "tickets_90d", "health_score", "nps_180d")
 MISSING_FLAGS = {"no_usage_data": "active_users_30d", "no_support_data": "tickets_90d",
-                 "no_csat": "csat_90d", "no_nps": "nps_180d", "no_training_data": "people_trained"}
+                 "no_csat": "csat_90d", "no_nps": "nps_180d", "no_training_data": "people_trained",
+                 "no_crm_activity_data": "csm_touches_90d"}
+
+
+def score_table_columns(con: duckdb.DuckDBPyConnection, scores: str = "marts.health_scores") -> list[str]:
+    schema, table = scores.split(".")
+    return column_names(con, schema, table)
 
 
 def component_columns(con: duckdb.DuckDBPyConnection, scores: str = "marts.health_scores") -> list[str]:
     """The `<component>_score` columns the score table has (components may be added)."""
-    schema, table = scores.split(".")
-    names = column_names(con, schema, table)
-    return [name for name in names if name.endswith("_score") and name != "health_score"]
+    return [name for name in score_table_columns(con, scores) if name.endswith("_score") and name != "health_score"]
 
 
 def feature_names(components: list[str]) -> list[str]:
@@ -66,8 +77,11 @@ def feature_names(components: list[str]) -> list[str]:
 
 
 def features_sql(components: list[str], scores: str = "marts.health_scores",
-                 contracts: str = "intermediate.int_crm__contracts") -> str:
-    raw = ",\n        ".join(f"{expression} as {name}" for name, expression in RAW_SIGNALS.items())
+                 contracts: str = "intermediate.int_crm__contracts", absent: tuple[str, ...] = ()) -> str:
+    """`absent`: optional columns the score table lacks; their signals are NULL."""
+    raw = ",\n        ".join(
+        f"{'cast(null as double)' if any(column in expression for column in absent) else expression} as {name}"
+        for name, expression in RAW_SIGNALS.items())
     component_list = ", ".join(f"scores.{name}" for name in components)
     trends = ",\n    ".join(
         f"base.{name} - back_{days}.{name} as {name}_change_{days}d"
@@ -132,5 +146,8 @@ def build_features(con: duckdb.DuckDBPyConnection, scores: str = "marts.health_s
     """Materialise the feature table (a temp table of this connection); return the names
     of the model's input columns, in order."""
     components = component_columns(con, scores)
-    con.execute(f"create or replace temp table {FEATURE_TABLE} as {features_sql(components, scores, contracts)}")
+    present = set(score_table_columns(con, scores))
+    absent = tuple(column for column in OPTIONAL_COLUMNS if column not in present)
+    con.execute(f"create or replace temp table {FEATURE_TABLE} as "
+                f"{features_sql(components, scores, contracts, absent)}")
     return feature_names(components)

@@ -22,3 +22,9 @@ from {{ ref('alerts') }}
 cross join world
 where cast(created_at as date) > world.world_date
     or triggered_on > world.world_date
+
+union all
+
+select 'health_scores', account_id, cast(as_of_date as varchar)
+from {{ ref('health_scores') }}
+where last_csm_touch_on > as_of_date

@@ -47,6 +47,11 @@ scored_days as (
         silence.unanswered_in_a_row,
         silence.silent_email,
         silence.answered_before,
+        engagement.has_activity_data,
+        engagement.days_since_touch,
+        engagement.meetings_90d,
+        engagement.executive_engaged_90d,
+        engagement.engagement_index,
         product.seats / nullif(product.previous_seats, 0) as seat_change_ratio,
         (product.mrr / nullif(product.seats, 0))
             / nullif(product.previous_mrr / nullif(product.previous_seats, 0), 0) as seat_price_ratio
@@ -63,6 +68,9 @@ scored_days as (
     left join {{ ref('int_surveys__silent_contacts') }} as silence
         on product.account_id = silence.account_id
         and product.as_of_date = silence.as_of_date
+    left join {{ ref('int_crm__account_engagement_daily') }} as engagement
+        on product.account_id = engagement.account_id
+        and product.as_of_date = engagement.as_of_date
 ),
 
 components as (
@@ -234,6 +242,20 @@ components as (
                             silent_email, unanswered_in_a_row)
             else printf('%s left the last %d survey invitations unanswered', silent_email, unanswered_in_a_row)
         end
+    from scored_days
+
+    union all
+
+    -- the relationship as the CRM shows it: the last CSM touch, meetings, an executive in
+    -- the conversation (int_crm__account_engagement_daily); no data without CRM activities
+    select
+        account_id, as_of_date, lifecycle_stage, contract_id,
+        'engagement',
+        engagement_index,
+        case when days_since_touch is null then 'no CSM touch logged' else
+            printf('last CSM touch %d days ago', days_since_touch) end
+        || printf(', %d meetings in 90 days', meetings_90d)
+        || case when executive_engaged_90d then ', an executive engaged' else ', no executive engaged' end
     from scored_days
 ),
 

@@ -7,6 +7,8 @@
 --                    least min_base logins)
 --   renewal_at_risk  the covering contract ends within 90 days while the account is red;
 --                    once per contract
+--   no_csm_touch     no call, meeting or e-mail logged in the CRM for 60 days; once per
+--                    silence (the last touch is the trigger), again only after a new touch
 -- score_drop and usage_drop fire on the first day of an episode: the condition holds on D
 -- and was checked, and did not hold, on each of the window_days (30) days before; so a
 -- condition that flickers around its threshold raises one alert, and a new one only after
@@ -74,7 +76,8 @@ with_previous as (
         count(is_usage_drop) over usage_drop_window as usage_drop_checked_days_before,
         lag(is_renewal_at_risk) over account_history as was_renewal_at_risk,
         lag(contract_id) over account_history as previous_contract_id,
-        lag(as_of_date) over account_history as previous_scored_on
+        lag(as_of_date) over account_history as previous_scored_on,
+        lag(days_since_csm_touch) over account_history as previous_days_since_csm_touch
     from compared
     window
         account_history as (partition by account_id order by as_of_date),
@@ -87,7 +90,8 @@ with_previous as (
 ),
 
 latest as (
-    select account_id, is_score_drop, is_usage_drop, is_renewal_at_risk, contract_id
+    select account_id, is_score_drop, is_usage_drop, is_renewal_at_risk, contract_id,
+        days_since_csm_touch, last_csm_touch_on
     from compared
     where as_of_date = latest_scored_on
 ),
@@ -154,6 +158,29 @@ renewals_at_risk as (
     ) = 1
 ),
 
+untouched as (
+    select
+        'no_csm_touch' as kind,
+        with_previous.account_id,
+        cast(with_previous.as_of_date as timestamp),
+        with_previous.as_of_date,
+        cast(with_previous.last_csm_touch_on as varchar),
+        printf('no CSM touch for %d days (last call, meeting or e-mail on %s); %s',
+               with_previous.days_since_csm_touch, strftime(with_previous.last_csm_touch_on, '%Y-%m-%d'),
+               with_previous.top_reasons),
+        coalesce(latest.last_csm_touch_on = with_previous.last_csm_touch_on
+                 and latest.days_since_csm_touch >= (select threshold from rules where kind = 'no_csm_touch'), false)
+    from with_previous
+    left join latest on with_previous.account_id = latest.account_id
+    where with_previous.days_since_csm_touch >= (select threshold from rules where kind = 'no_csm_touch')
+        -- scored the day before and touched within the threshold then
+        and with_previous.previous_scored_on = {{ add_days('with_previous.as_of_date', -1) }}
+        and with_previous.previous_days_since_csm_touch < (select threshold from rules where kind = 'no_csm_touch')
+    qualify row_number() over (
+        partition by with_previous.account_id, with_previous.last_csm_touch_on order by with_previous.as_of_date
+    ) = 1
+),
+
 detractors as (
     select
         'nps_detractor' as kind,
@@ -179,6 +206,8 @@ all_alerts as (
     select * from usage_drops
     union all
     select * from renewals_at_risk
+    union all
+    select * from untouched
     union all
     select * from detractors
 )

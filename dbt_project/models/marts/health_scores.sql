@@ -104,6 +104,10 @@ voice as (
 
 training as (
     select * from {{ ref('int_training__account_daily') }}
+),
+
+engagement as (
+    select * from {{ ref('int_crm__account_engagement_daily') }}
 )
 
 select
@@ -138,7 +142,12 @@ select
     voice.nps as nps_180d,
     voice.nps_responses as nps_responses_180d,
     training.people_trained,
-    training.onboarding_completed
+    training.onboarding_completed,
+    engagement.last_touch_on as last_csm_touch_on,
+    engagement.days_since_touch as days_since_csm_touch,
+    engagement.touches_90d as csm_touches_90d,
+    engagement.meetings_90d,
+    engagement.executive_engaged_90d
 from account_days
 -- the band is the one with the highest min_score the score reaches, for the day's stage
 asof inner join bands
@@ -156,3 +165,6 @@ left join voice
 left join training
     on account_days.account_id = training.account_id
     and account_days.as_of_date = training.as_of_date
+left join engagement
+    on account_days.account_id = engagement.account_id
+    and account_days.as_of_date = engagement.as_of_date

@@ -1,0 +1,38 @@
+with source as (
+    select * from {{ source_or_empty('hubspot', 'emails', {
+        'id': 'varchar',
+        'company_id': 'varchar',
+        'contact_id': 'varchar',
+        'hubspot_owner_id': 'varchar',
+        'hs_timestamp': 'timestamptz',
+        'hs_email_subject': 'varchar',
+        'hs_email_direction': 'varchar',
+        'hs_email_status': 'varchar',
+        'hs_createdate': 'timestamptz',
+        'hs_lastmodifieddate': 'timestamptz',
+        'archived': 'boolean',
+    }) }} as raw
+),
+
+renamed as (
+    select
+        {{ to_id('id') }} as hubspot_email_id,
+        {{ to_id('company_id') }} as hubspot_company_id,
+        {{ to_id('contact_id') }} as hubspot_contact_id,
+        {{ to_id('hubspot_owner_id') }} as hubspot_owner_id,
+        {{ to_utc_timestamp('hs_timestamp') }} as occurred_at,
+        hs_email_subject as subject,
+        hs_email_direction as direction,
+        hs_email_status as email_status,
+        {{ to_utc_timestamp('hs_createdate') }} as created_at,
+        {{ to_utc_timestamp('hs_lastmodifieddate') }} as modified_at,
+        {{ to_flag('archived') }} as is_deleted,
+        _dlt_load_id as dlt_load_id
+    from source
+    where id is not null
+)
+
+select * from renamed
+qualify row_number() over (
+    partition by hubspot_email_id order by modified_at desc nulls last, dlt_load_id desc
+) = 1

@@ -1,0 +1,40 @@
+with source as (
+    select * from {{ source_or_empty('hubspot', 'meetings', {
+        'id': 'varchar',
+        'company_id': 'varchar',
+        'contact_id': 'varchar',
+        'hubspot_owner_id': 'varchar',
+        'hs_timestamp': 'timestamptz',
+        'hs_meeting_title': 'varchar',
+        'hs_meeting_start_time': 'timestamptz',
+        'hs_meeting_end_time': 'timestamptz',
+        'hs_meeting_outcome': 'varchar',
+        'hs_createdate': 'timestamptz',
+        'hs_lastmodifieddate': 'timestamptz',
+        'archived': 'boolean',
+    }) }} as raw
+),
+
+renamed as (
+    select
+        {{ to_id('id') }} as hubspot_meeting_id,
+        {{ to_id('company_id') }} as hubspot_company_id,
+        {{ to_id('contact_id') }} as hubspot_contact_id,
+        {{ to_id('hubspot_owner_id') }} as hubspot_owner_id,
+        {{ to_utc_timestamp('hs_timestamp') }} as occurred_at,
+        hs_meeting_title as title,
+        {{ to_utc_timestamp('hs_meeting_start_time') }} as starts_at,
+        {{ to_utc_timestamp('hs_meeting_end_time') }} as ends_at,
+        hs_meeting_outcome as outcome,
+        {{ to_utc_timestamp('hs_createdate') }} as created_at,
+        {{ to_utc_timestamp('hs_lastmodifieddate') }} as modified_at,
+        {{ to_flag('archived') }} as is_deleted,
+        _dlt_load_id as dlt_load_id
+    from source
+    where id is not null
+)
+
+select * from renamed
+qualify row_number() over (
+    partition by hubspot_meeting_id order by modified_at desc nulls last, dlt_load_id desc
+) = 1

@@ -132,6 +132,16 @@ SYSTEMS: tuple[System, ...] = (
                               "system_modstamp": "TIMESTAMPTZ", "is_deleted": "BOOLEAN"},
             "users": {"id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR", "is_active": "BOOLEAN",
                       "system_modstamp": "TIMESTAMPTZ"},
+            # activities (queryAll: deleted and archived ones too)
+            "tasks": {"id": "VARCHAR", "who_id": "VARCHAR", "what_id": "VARCHAR", "account_id": "VARCHAR",
+                      "owner_id": "VARCHAR", "subject": "VARCHAR", "type": "VARCHAR", "task_subtype": "VARCHAR",
+                      "status": "VARCHAR", "activity_date": "VARCHAR", "completed_date_time": "TIMESTAMPTZ",
+                      "created_date": "TIMESTAMPTZ", "system_modstamp": "TIMESTAMPTZ", "is_deleted": "BOOLEAN"},
+            "events": {"id": "VARCHAR", "who_id": "VARCHAR", "what_id": "VARCHAR", "account_id": "VARCHAR",
+                       "owner_id": "VARCHAR", "subject": "VARCHAR", "type": "VARCHAR", "event_subtype": "VARCHAR",
+                       "start_date_time": "TIMESTAMPTZ", "end_date_time": "TIMESTAMPTZ", "activity_date": "VARCHAR",
+                       "duration_in_minutes": "BIGINT", "created_date": "TIMESTAMPTZ",
+                       "system_modstamp": "TIMESTAMPTZ", "is_deleted": "BOOLEAN"},
         },
     ),
     System(
@@ -158,6 +168,19 @@ SYSTEMS: tuple[System, ...] = (
                       "hs_lastmodifieddate": "TIMESTAMPTZ", "archived": "BOOLEAN"},
             "owners": {"id": "VARCHAR", "email": "VARCHAR", "first_name": "VARCHAR", "last_name": "VARCHAR",
                        "archived": "BOOLEAN"},
+            # engagements (activities), each with its first associated company and contact
+            **{kind: {"id": "VARCHAR", "archived": "BOOLEAN", "hs_timestamp": "TIMESTAMPTZ",
+                      "hubspot_owner_id": "VARCHAR", "hs_createdate": "TIMESTAMPTZ",
+                      "hs_lastmodifieddate": "TIMESTAMPTZ", **extra, "company_id": "VARCHAR", "contact_id": "VARCHAR"}
+               for kind, extra in (
+                   ("calls", {"hs_call_title": "VARCHAR", "hs_call_direction": "VARCHAR",
+                              "hs_call_status": "VARCHAR", "hs_call_duration": "VARCHAR"}),
+                   ("meetings", {"hs_meeting_title": "VARCHAR", "hs_meeting_start_time": "TIMESTAMPTZ",
+                                 "hs_meeting_end_time": "TIMESTAMPTZ", "hs_meeting_outcome": "VARCHAR"}),
+                   ("emails", {"hs_email_subject": "VARCHAR", "hs_email_direction": "VARCHAR",
+                               "hs_email_status": "VARCHAR"}),
+                   ("notes", {"hs_note_body": "VARCHAR"}),
+               )},
         },
     ),
     System(

@@ -591,6 +591,15 @@ def write_raw_from_world(world_dir: Path, db_path: Path, skip: tuple[str, ...] =
         "close_date": "CloseDate", "amount": "Amount", "is_closed": "IsClosed", "is_won": "IsWon", **stamps})
     table("raw_salesforce.users", sf["User"].values(), {
         "id": "Id", "email": "Email", "name": "Name", "is_active": "IsActive", "system_modstamp": "SystemModstamp"})
+    for name, sobject in (("tasks", "Task"), ("events", "Event")):
+        fields = {column: "".join(part.capitalize() for part in column.split("_"))
+                  for column in SCHEMAS[f"raw_salesforce.{name}"]}
+        fields.update(id="Id", who_id="WhoId", what_id="WhatId", account_id="AccountId", owner_id="OwnerId",
+                      created_date="CreatedDate", system_modstamp="SystemModstamp", is_deleted="IsDeleted",
+                      completed_date_time="CompletedDateTime", start_date_time="StartDateTime",
+                      end_date_time="EndDateTime")
+        table(f"raw_salesforce.{name}", sf[sobject].values(),
+              {k: v for k, v in fields.items() if k in SCHEMAS[f"raw_salesforce.{name}"]})
 
     objects, assoc, owners = seed_hubspot(crm)
 
@@ -614,6 +623,12 @@ def write_raw_from_world(world_dir: Path, db_path: Path, skip: tuple[str, ...] =
           {k: k for k in ["id", *contact_props, "archived"]})
     table("raw_hubspot.deals", hubspot("deals", deal_props),
           {k: k for k in ["id", "company_id", *deal_props, "archived"]})
+    for kind in ("calls", "meetings", "emails", "notes"):
+        properties = [c for c in SCHEMAS[f"raw_hubspot.{kind}"] if c.startswith("hs_") or c == "hubspot_owner_id"]
+        found = hubspot(kind, properties)
+        for row in found:
+            row["contact_id"] = (assoc.get((kind, row["id"]), {}).get("contacts") or [None])[0]
+        table(f"raw_hubspot.{kind}", found, {k: k for k in SCHEMAS[f"raw_hubspot.{kind}"]})
     table("raw_hubspot.owners", owners.values(), {
         "id": "id", "email": "email", "first_name": "firstName", "last_name": "lastName", "archived": "archived"})
 

@@ -178,6 +178,26 @@ def test_customer_page_shows_the_exact_score_reasons_charts_and_tickets(site, pa
     assert shown == [tuple(r) for r in expected] and len(shown) >= 2
 
 
+def test_customer_page_lists_the_crm_activities_and_the_last_touch(site, page, published):
+    """The account with the most activities: every one of its activities (newest first, up
+    to the page's 100) as marts.crm_activities holds them, and its last CSM touch."""
+    account_id, listed = published.execute("""
+        select account_id, count(*) from marts.crm_activities group by account_id
+        order by count(*) desc, account_id limit 1""").fetchone()
+    expected = published.execute("""
+        select strftime(occurred_at, '%Y-%m-%d'), kind, coalesce(subject, ''), source_system
+        from marts.crm_activities where account_id = ? order by occurred_at desc, activity_id limit 100""",
+                                 [account_id]).fetchall()
+    last_touch = published.execute("select max(occurred_at) from marts.crm_activities where account_id = ? "
+                                   "and kind in ('call', 'meeting', 'email')", [account_id]).fetchone()[0]
+    _open(page, f"{site}/accounts/{account_id}")
+
+    rows = page.locator("#activities tbody tr").all()
+    shown = [tuple(row.locator("td").nth(i).inner_text() for i in (0, 1, 2, 5)) for row in rows]
+    assert shown == [tuple(r) for r in expected] and len(shown) == min(listed, 100) >= 5
+    assert page.inner_text("#last-touch").startswith(f"last CSM touch: {last_touch:%Y-%m-%d}")
+
+
 def test_the_crm_page_links_open_the_customer_page(site, page, published, module_sandbox, port):
     env = module_sandbox.env
     wanted = {row[0]: f"http://127.0.0.1:{port}/accounts/{row[1]}" for row in published.execute(

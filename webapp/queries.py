@@ -77,6 +77,10 @@ def customer_page(cur, account_id: str, data_as_of: date | None) -> dict | None:
             from intermediate.int_training__enrollments where account_id = ?
             order by coalesce(completed_at, attended_at, registered_at) desc, enrollment_id limit {MAX_ROWS}""",
                          [account_id]),
+        "activities": _activities(cur, account_id),
+        "last_touch": one(cur, """
+            select max(occurred_at) as occurred_at from marts.crm_activities where account_id = ? and is_touch""",
+                          [account_id]) if _has_table(cur, "marts", "crm_activities") else None,
         "alerts": rows(cur, f"""
             select kind, triggered_on, details, is_open, count(*) over () as listed_of
             from marts.alerts where account_id = ?
@@ -92,6 +96,22 @@ def customer_page(cur, account_id: str, data_as_of: date | None) -> dict | None:
                                [account_id]),
         "datasets": _chart_data(cur, account_id, current["scorecard_version"] if current else None),
     }
+
+
+def _has_table(cur, schema: str, table: str) -> bool:
+    """A copy published before CRM activities were read has no such table: the page says none."""
+    return one(cur, "select count(*) as n from information_schema.tables where table_schema = ? and table_name = ?",
+               [schema, table])["n"] > 0
+
+
+def _activities(cur, account_id: str) -> list[dict]:
+    if not _has_table(cur, "marts", "crm_activities"):
+        return []
+    return rows(cur, f"""
+        select kind, occurred_at, subject, owner_email, contact_title, is_executive_contact, source_system,
+               count(*) over () as listed_of
+        from marts.crm_activities where account_id = ?
+        order by occurred_at desc, activity_id limit {MAX_ROWS}""", [account_id])
 
 
 def _components(current: dict | None) -> list[dict]:

@@ -66,6 +66,15 @@ WORLD = {
     "survey_responses": [["R-1", "I-1", "wile@acme.example", "9", "great", "2025-10-02T10:00:00Z"]],
     "courses": [["C-1", "Getting started", "onboarding"]],
     "enrollments": [["E-1", "C-1", "wile@acme.example", "2024-01-05T10:00:00Z", "2024-01-10T10:00:00Z", "2024-01-10T11:00:00Z"]],
+    "activities": [
+        ["ACT-1", "A-1", "salesforce", "call", "Check-in call", "jane.doe@cs.example", "P-1", "2026-02-10T09:00:00Z", ""],
+        ["ACT-2", "A-1", "salesforce", "meeting", "Quarterly business review", "jane.doe@cs.example", "P-2",
+         "2026-02-20T14:00:00Z", ""],
+        ["ACT-3", "A-1", "salesforce", "email", "Follow-up", "jane.doe@cs.example", "P-1", "2026-02-21T10:00:00Z",
+         "2026-02-25T10:00:00Z"],
+        ["ACT-4", "A-4", "hubspot", "meeting", "Roadmap session", "carol.white@cs.example", "P-5", "2026-02-15T13:00:00Z", ""],
+        ["ACT-5", "A-4", "hubspot", "note", "Account notes", "carol.white@cs.example", "", "2026-02-16T13:00:00Z", ""],
+    ],
 }
 
 
@@ -261,6 +270,53 @@ def test_query_filters_and_value_formats(sf):
     assert rows["totalSize"] == 2
     owners = sf.query_all("SELECT AccountNumber FROM Account WHERE AccountNumber IN ('A-1', 'A-3') OR Name LIKE 'glob%'")
     assert sorted(r["AccountNumber"] for r in owners["records"]) == ["A-1", "A-2", "A-3"]
+
+
+def test_activities_are_tasks_and_events_with_their_account_and_contact(sf):
+    acme = sf.query("SELECT Id FROM Account WHERE AccountNumber = 'A-1'")["records"][0]["Id"]
+    wile, road = (sf.query(f"SELECT Id FROM Contact WHERE Email = '{e}'")["records"][0]["Id"]
+                  for e in ("wile@acme.example", "road@acme.example"))
+    jane = sf.query("SELECT Id FROM User WHERE Email = 'jane.doe@cs.example'")["records"][0]["Id"]
+    fields = ["Subject", "TaskSubtype", "Type", "Status", "ActivityDate", "CompletedDateTime", "WhatId", "AccountId",
+              "WhoId", "OwnerId", "IsDeleted", "SystemModstamp"]
+    tasks = sf.query_all(f"SELECT {', '.join(fields)} FROM Task ORDER BY ActivityDate", include_deleted=True)
+    assert [tuple(r[f] for f in fields) for r in tasks["records"]] == [
+        ("Check-in call", "Call", "Call", "Completed", "2026-02-10", "2026-02-10T09:00:00.000+0000", acme, acme,
+         wile, jane, False, "2026-02-10T09:00:00.000+0000"),
+        # deleted on 2026-02-25: in the recycle bin, only queryAll returns it
+        ("Follow-up", "Email", "Email", "Completed", "2026-02-21", "2026-02-21T10:00:00.000+0000", acme, acme,
+         wile, jane, True, "2026-02-25T10:00:00.000+0000")]
+    assert sf.query("SELECT COUNT() FROM Task")["totalSize"] == 1
+    event, = sf.query_all("SELECT Subject, Type, EventSubtype, StartDateTime, EndDateTime, DurationInMinutes, "
+                          "ActivityDate, WhoId, AccountId, CreatedDate FROM Event")["records"]
+    assert (event["Subject"], event["Type"], event["EventSubtype"], event["StartDateTime"], event["ActivityDate"],
+            event["WhoId"], event["AccountId"]) == ("Quarterly business review", "Meeting", "Event",
+                                                    "2026-02-20T14:00:00.000+0000", "2026-02-20", road, acme)
+    assert event["DurationInMinutes"] in (30, 60) and event["CreatedDate"] <= event["StartDateTime"]
+    describe = sf.Task.describe()
+    assert describe["keyPrefix"] == "00T" and sf.Event.describe()["keyPrefix"] == "00U"
+    by_name = {f["name"]: f for f in describe["fields"]}
+    assert by_name["WhoId"]["relationshipName"] == "Who" and by_name["WhatId"]["referenceTo"] == ["Account"]
+    assert [v["value"] for v in by_name["TaskSubtype"]["picklistValues"]] == [
+        "Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn"]
+
+
+def test_hubspot_engagements_with_their_company_and_contact(hs):
+    umbrella = hs.crm.companies.basic_api.get_page(properties=["customer_id"]).results
+    company = next(c.id for c in umbrella if c.properties["customer_id"] == "A-4")
+    meetings = hs.crm.objects.meetings.basic_api.get_page(
+        properties=["hs_timestamp", "hs_meeting_title", "hs_meeting_outcome", "hubspot_owner_id"],
+        associations=["companies", "contacts"]).results
+    meeting, = meetings
+    assert (meeting.properties["hs_meeting_title"], meeting.properties["hs_meeting_outcome"],
+            meeting.properties["hs_timestamp"]) == ("Roadmap session", "COMPLETED", "2026-02-15T13:00:00.000Z")
+    assert [a.id for a in meeting.associations["companies"].results] == [company]
+    assert meeting.associations["companies"].results[0].type == "meeting_to_company"
+    alice = hs.crm.contacts.basic_api.get_by_id(meeting.associations["contacts"].results[0].id, properties=["email"])
+    assert alice.properties["email"] == "alice@umbrella.example"
+    note, = hs.crm.objects.notes.basic_api.get_page(properties=["hs_note_body"], associations=["contacts"]).results
+    assert note.properties["hs_note_body"] == "<div>Account notes</div>" and not note.associations
+    assert hs.crm.objects.calls.basic_api.get_page().results == []
 
 
 def test_query_errors_look_like_salesforce(sf):

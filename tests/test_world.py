@@ -19,6 +19,7 @@ TS_COLUMNS = {
     "accounts": ["created_at"], "tenants": ["created_at"], "product_users": ["created_at"],
     "tickets": ["created_at", "first_response_at", "solved_at"], "survey_invitations": ["sent_at"],
     "survey_responses": ["responded_at"], "enrollments": ["registered_at", "attended_at", "completed_at"],
+    "activities": ["occurred_at", "deleted_at"],
 }
 FREE_MAIL = sorted(set(vocab.FREE_MAIL) | set(vocab.FREE_MAIL_JP))
 
@@ -106,6 +107,14 @@ def _check_references(t) -> None:
     users = t["product_users"][~_free(t["product_users"]["email"])]
     users = users.assign(account_id=users["tenant_id"].map(tenant_account)).dropna(subset=["account_id"])
     assert (_domain(users["email"]) == users["account_id"].map(domains)).all()
+    # activities: in the account's own CRM, with one of its contacts, deleted after they happened
+    acts = t["activities"]
+    assert acts["activity_id"].is_unique and set(acts["account_id"]) <= accounts
+    assert (acts["crm"] == acts["account_id"].map(t["accounts"].set_index("account_id")["crm"])).all()
+    with_contact = acts.dropna(subset=["contact_id"])
+    assert (with_contact["account_id"] == with_contact["contact_id"].map(
+        t["contacts"].set_index("contact_id")["account_id"])).all()
+    assert (acts["deleted_at"].dropna() > acts.loc[acts["deleted_at"].notna(), "occurred_at"]).all()
 
 
 def _check_time(t, as_of: date) -> None:
@@ -407,6 +416,33 @@ def test_health_drives_churn_in_s(s_world):
     scores = t["survey_responses"]["score"].astype(int)
     assert scores.min() <= 6 and scores.max() >= 9
     assert len(t["events"]) < 600_000
+
+
+def test_activities_follow_health_without_giving_it_away(s_world):
+    """Touches (calls, meetings, e-mails) in the 120 to 30 days before a decided contract end
+    rank churners lower, but far from perfectly (busy CSMs, firefighting, renewal reviews)."""
+    t = s_world
+    acts = t["activities"]
+    assert set(acts.loc[acts["crm"] == "salesforce", "kind"]) == {"call", "meeting", "email", "task"}
+    assert set(acts.loc[acts["crm"] == "hubspot", "kind"]) == {"call", "meeting", "email", "note"}
+    assert 0.01 < acts["deleted_at"].notna().mean() < 0.05
+    touches = acts[acts["kind"].isin(["call", "meeting", "email"]) & acts["deleted_at"].isna()]
+    first_day = acts["occurred_at"].min().normalize()
+    decided = t["contracts"][t["contracts"]["renewed"].notna()].copy()
+    decided["end"] = pd.to_datetime(decided["end_date"].astype(str)).dt.tz_localize("UTC")
+    decided = decided[decided["end"] - pd.Timedelta(days=120) >= first_day]
+    by_account = dict(tuple(touches.groupby("account_id")))
+    counts = []
+    for row in decided.itertuples():
+        found = by_account.get(row.account_id)
+        window = (row.end - pd.Timedelta(days=120), row.end - pd.Timedelta(days=30))
+        counts.append(0 if found is None else found["occurred_at"].between(*window, inclusive="left").sum())
+    decided["touches"] = counts
+    churned = decided["renewed"] == "false"
+    rank = decided["touches"].rank()
+    n1, n0 = churned.sum(), (~churned).sum()
+    auc = (rank[~churned].sum() - n0 * (n0 + 1) / 2) / (n0 * n1)
+    assert n1 >= 10 and 0.55 < auc < 0.85, auc
 
 
 def test_account_keys_and_domains_are_unique_even_when_names_repeat(s_world):

@@ -56,6 +56,7 @@ KIND_TITLES = {
     "score_drop": "Health score drop",
     "usage_drop": "Usage drop",
     "renewal_at_risk": "Renewal at risk",
+    "no_csm_touch": "No CSM touch",
 }
 
 

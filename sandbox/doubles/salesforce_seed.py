@@ -73,7 +73,7 @@ def seed_salesforce(world: CrmWorld) -> dict[str, dict[str, dict]]:
             }
         owner_of = {**users}
 
-        def owner(email: str | None) -> str:
+        def owner(email: str | None, account=account, owner_of=owner_of) -> str:
             key = (email or account.csm_email or FALLBACK_OWNER).lower()
             if key not in owner_of:  # an activity owner who owns no account: a user all the same
                 uid = ids.make("005", key)

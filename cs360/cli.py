@@ -132,40 +132,43 @@ def _run(args, home) -> int:
 
 
 def _sync(args, home) -> int:
-    """Each CRM (or the one named), then the alert webhook when no target is named.
-    A destination without credentials is skipped with one line (an error when named)."""
-    from cs360_core.configuration import SourceNotConfigured
-    from reverse_etl.alerts import deliver_alerts
-    from cs360_core.http import RateLimitExhausted, RetriesExhausted
-    from reverse_etl.sync import DESTINATIONS, SyncAborted, sync_destination
-    from reverse_etl.writer import RequestFailed
+    """The `cs360_sync` job the daily run ends with: each CRM (or the one named), then the
+    alert webhook when no target is named. A destination without credentials is skipped
+    with one line (an error when named); a dry run needs none. The flags are run config."""
+    from cs360.runner import NothingToRun, run_stage
+    from cs360_core.warehouse_lock import WarehouseLocked
+    from orchestration.defs.alerts import ALERT_WEBHOOK_KEY
+    from orchestration.defs.crm_sync import SYNC_ASSET_KEYS
+    from orchestration.systems import SYSTEMS, unconfigured
 
     if args.force != bool(args.reason and args.reason.strip()):
         print("--force and --reason \"...\" go together: an override of the sync gates must say why",
               file=sys.stderr)
         return 2
-    targets = [args.target] if args.target else list(DESTINATIONS)
-    ok = True
-    for target in targets:
-        try:
-            run = sync_destination(home, target, dry_run=args.dry_run, full_resync=args.full_resync,
-                                   force_reason=args.reason if args.force else None)
-        except SourceNotConfigured as skipped:
-            print(skipped)
-            ok = ok and not args.target
-            continue
-        except (SyncAborted, RequestFailed, RetriesExhausted, RateLimitExhausted) as stopped:
-            print(stopped, file=sys.stderr)
-            ok = False
-            continue
-        ok = ok and run.failed == 0 and run.status not in ("failed", "aborted") and not run.blocked
-    if not args.target:
-        try:
-            alerts = deliver_alerts(home, dry_run=args.dry_run)
-            ok = ok and alerts.status != "failed"
-        except SourceNotConfigured as skipped:
-            print(skipped)
-    return 0 if ok else 1
+    targets = [args.target] if args.target else list(SYNC_ASSET_KEYS)
+    only = [SYNC_ASSET_KEYS[target] for target in targets] + ([] if args.target else [ALERT_WEBHOOK_KEY])
+    crm_systems = {system.name for system in SYSTEMS if system.crm_destination in targets}
+    skipped = {} if args.dry_run else {name: line for name, line in unconfigured(SYSTEMS).items()
+                                       if name in crm_systems}
+    config = {"dry_run": args.dry_run, "full_resync": args.full_resync,
+              "force_reason": args.reason.strip() if args.force else ""}
+    step_config = {key: config for key in (SYNC_ASSET_KEYS[target] for target in targets)}
+    step_config[ALERT_WEBHOOK_KEY] = {"dry_run": args.dry_run}
+    tags = {"cs360/command": "sync", "cs360/dry_run": str(args.dry_run).lower()}
+    if args.force:
+        tags["cs360/force_reason"] = args.reason.strip()
+    try:
+        stage = run_stage(home, "sync", log_level="CRITICAL", only=only, step_config=step_config,
+                          skipped=skipped, tags=tags)
+    except (NothingToRun, WarehouseLocked) as reason:
+        print(reason, file=sys.stderr)
+        return 1
+    for line in stage.step_messages({key.to_python_identifier() for key in only}):
+        print(line)
+    for message in stage.step_failures().values():
+        print(message, file=sys.stderr)
+    records_failed = sum(metadata.get("records_failed", 0) for metadata in stage.materialized().values())
+    return 0 if stage.success and records_failed == 0 else 1
 
 
 def _status(args, home) -> int:

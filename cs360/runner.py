@@ -1,11 +1,18 @@
-"""Runs a stage (or all) of the Dagster job in-process, against the configured endpoints."""
+"""Runs a stage's Dagster job, recorded in the home's Dagster instance.
+
+`cs360 run <stage>` and `cs360 sync` launch the jobs the schedules launch (`cs360_ingest`,
+`cs360_sync`, ...), with the same selection rule (orchestration/launch.py), on the
+instance in DAGSTER_HOME (the home's `dagster/` unless set): each run, its steps, logs and
+materializations are in the UI's Runs. The steps execute in this process, so the command
+prints their outcome and exits with it; its flags reach the steps as run config and tags.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
+from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
 
 from cs360.dead_runs import process_tags, release_dead_runs
 from cs360_core.settings import Home
@@ -22,6 +29,7 @@ class StageRun:
     job_name: str
     result: ExecuteInProcessResult
     skipped: list[str]
+    instance: DagsterInstance | None = field(default=None, repr=False)
 
     @property
     def success(self) -> bool:
@@ -40,6 +48,26 @@ class StageRun:
                 out[event.step_key] = message.splitlines()[0] if message else ""
         return out
 
+    def step_failures(self) -> dict[str, str]:
+        """Failed step → its whole error message (`failures` keeps the first line)."""
+        return {event.step_key: (getattr(getattr(event.event_specific_data, "error", None), "message", None)
+                                 or "").strip()
+                for event in self.result.all_events if event.is_step_failure}
+
+    def step_messages(self, step_keys: Collection[str]) -> list[str]:
+        """What those steps logged themselves (not Dagster's own events), in order, from the
+        run's event log in the instance."""
+        if self.instance is None:
+            return []
+        return [entry.user_message for entry in self.instance.all_logs(self.result.run_id)
+                if not entry.is_dagster_event and entry.step_key in step_keys]
+
+    def materialized(self) -> dict[str, dict]:
+        """Materialized asset key (user string) → its metadata values."""
+        return {event.asset_key.to_user_string(): {name: getattr(value, "value", value) for name, value in
+                                                   event.step_materialization_data.materialization.metadata.items()}
+                for event in self.result.get_asset_materialization_events()}
+
 
 def run_stage(
     home: Home,
@@ -48,9 +76,16 @@ def run_stage(
     defs: Definitions | None = None,
     log_level: str = "INFO",
     systems: Sequence[System] = SYSTEMS,
+    only: Collection[AssetKey] | None = None,
+    step_config: Mapping[AssetKey, dict] | None = None,
+    skipped: dict[str, str] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> StageRun:
-    """Runs the stage's job in this process, leaving out unconfigured systems as the
-    schedules do (orchestration/launch.py); `log_level` sets Dagster's console logger."""
+    """Runs the stage's job, leaving out unconfigured systems as the schedules do
+    (orchestration/launch.py); `log_level` sets Dagster's console logger.
+    `only`: run at most these of the job's assets; `step_config`: run config of an asset's
+    step; `skipped`: the systems to leave out, when the caller decides (default: the
+    unconfigured ones); `tags`: added to the run's."""
     from orchestration.definitions import build_definitions
 
     instance = DagsterInstance.get()
@@ -59,17 +94,23 @@ def run_stage(
     release_dead_runs(instance, log)
     defs = defs or build_definitions(home, systems)
     job = defs.resolve_job_def(STAGE_JOBS[stage].name)
-    skipped = unconfigured(tuple(systems))
+    if skipped is None:
+        skipped = unconfigured(tuple(systems))
     for line in skipped.values():
         log(line)
     launch = launch_selection(job, defs.resolve_asset_graph(), systems, skipped=skipped)
+    selection = [key for key in launch.selection if only is None or key in only]
+    if not selection:  # an empty selection would mean "everything" to Dagster
+        raise NothingToRun(f"{job.name}: every system it needs is unconfigured, nothing to run")
+    ops = {key.to_python_identifier(): {"config": config}
+           for key, config in (step_config or {}).items() if key in selection}
     wait_for_warehouse(home.warehouse, log=log)  # a reader holding it: wait, then fail naming the holder
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        asset_selection=launch.selection,
-        tags=process_tags(),
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        asset_selection=selection,
+        tags={**process_tags(), **(tags or {})},
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}, **({"ops": ops} if ops else {})},
     )
-    return StageRun(job.name, result, sorted(launch.skipped))
+    return StageRun(job.name, result, sorted(launch.skipped), instance)
 

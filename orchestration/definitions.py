@@ -9,8 +9,9 @@ Nothing here reads a secret: sources and syncs read the environment when a run s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
-from dagster import AssetKey, Definitions, definitions
+from dagster import AssetKey, Definitions, definitions, load_from_defs_folder
 from dagster_dlt import DagsterDltResource
 
 from cs360_core.settings import Home, load_dotenv, resolve_home
@@ -66,5 +67,6 @@ def load_definitions(home: str | None = None, systems: Sequence[System] = SYSTEM
 
 @definitions
 def defs() -> Definitions:
-    """Built when Dagster loads the code location, for the home in `CS360_HOME`."""
-    return load_definitions()
+    """Built when Dagster loads the code location, for the home in `CS360_HOME`: the
+    modules of orchestration/defs/, loaded by convention (`[tool.dg]` in pyproject.toml)."""
+    return load_from_defs_folder(path_within_project=Path(__file__).parent)

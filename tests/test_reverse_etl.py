@@ -439,6 +439,14 @@ def test_cli_sync_dry_run_and_status(sandbox, home, monkeypatch, capsys):
     assert non_reads(sandbox, "salesforce") == [] and non_reads(sandbox, "hubspot") == []
 
     assert main(["sync", "--home", str(home.root), "--target", "salesforce"]) == 0
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(home.root / "dagster")) as instance:  # the runs the UI lists
+        runs = instance.get_runs()
+        assert [(r.job_name, r.tags["cs360/command"], r.tags["cs360/dry_run"], r.status.value) for r in runs] == [
+            ("cs360_sync", "sync", "false", "SUCCESS"), ("cs360_sync", "sync", "true", "SUCCESS")]
+        assert sorted(instance.get_execution_plan_snapshot(runs[0].execution_plan_snapshot_id).step_keys_to_execute
+                      ) == ["reverse_etl__salesforce_account"]
     with monkeypatch.context() as without_credentials:  # a dry run needs none, and plans the same
         without_credentials.delenv("SALESFORCE_ACCESS_TOKEN")
         capsys.readouterr()

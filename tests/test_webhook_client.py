@@ -270,6 +270,7 @@ def test_cs360_sync_says_why_the_webhook_url_is_unusable_and_exits_non_zero(url,
                      "HUBSPOT_ACCESS_TOKEN", "HUBSPOT_BASE_URL"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("ALERT_WEBHOOK_URL", url)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))  # the sync job's run is recorded there
     write_alerts(Home(tmp_path), 1)
     assert main(["sync", "--home", str(tmp_path)]) == 1
     out = capsys.readouterr()

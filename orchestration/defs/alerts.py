@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Iterator
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config, Failure, MaterializeResult, asset
 
 from cs360_core.configuration import SourceNotConfigured
 from cs360_core.settings import Home
@@ -12,6 +12,10 @@ from reverse_etl.alerts import deliver_alerts
 
 ALERTS_INPUT = AssetKey(["marts", "alerts"])
 ALERT_WEBHOOK_KEY = AssetKey(["reverse_etl", "alert_webhook"])
+
+
+class AlertConfig(Config):
+    dry_run: bool = False  # `cs360 sync --dry-run`: say what would be posted, post nothing
 
 
 def alert_assets(home: Home, upstream_keys: Iterable[AssetKey]) -> list[AssetsDefinition]:
@@ -31,9 +35,9 @@ def alert_assets(home: Home, upstream_keys: Iterable[AssetKey]) -> list[AssetsDe
         pool=DUCKDB_WRITER_POOL,  # deliveries are recorded in the warehouse
         output_required=False,
     )
-    def alert_webhook(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+    def alert_webhook(context: AssetExecutionContext, config: AlertConfig) -> Iterator[MaterializeResult]:
         try:
-            run = deliver_alerts(home, log=context.log.info)
+            run = deliver_alerts(home, log=context.log.info, dry_run=config.dry_run)
         except SourceNotConfigured as skipped:
             context.log.info(str(skipped))
             return
@@ -41,6 +45,8 @@ def alert_assets(home: Home, upstream_keys: Iterable[AssetKey]) -> list[AssetsDe
                     "alerts_failed": run.failed, "alerts_parked": run.parked, "webhook_calls": run.api_calls}
         if run.status == "failed":
             raise Failure(description=f"alert delivery stopped: {run.error}", metadata=metadata)
+        if config.dry_run:
+            return
         yield MaterializeResult(metadata=metadata)
 
     return [alert_webhook]

@@ -7,7 +7,7 @@ of the code location (ingestion, dbt, schedules) keeps loading and running.
 
 from collections.abc import Iterator
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config, Failure, MaterializeResult, asset
 
 from cs360_core.configuration import SourceNotConfigured
 from cs360_core.settings import Home
@@ -21,6 +21,14 @@ SYNC_ASSET_KEYS = {
     "salesforce": AssetKey(["reverse_etl", "salesforce_account"]),
     "hubspot": AssetKey(["reverse_etl", "hubspot_companies"]),
 }
+
+
+class SyncConfig(Config):
+    """The flags of `cs360 sync`, as run config: a scheduled run leaves them at their defaults."""
+
+    dry_run: bool = False       # plan and print the changes, write nothing
+    full_resync: bool = False   # send every row, ignoring the diff state
+    force_reason: str = ""      # non-empty: override failed sync gates, recorded with this reason
 
 
 def crm_sync_asset(destination: str, home: Home, system: str | None = None) -> AssetsDefinition:
@@ -42,9 +50,10 @@ def crm_sync_asset(destination: str, home: Home, system: str | None = None) -> A
         pool=DUCKDB_WRITER_POOL,  # the sync records its outcomes in the warehouse
         output_required=False,
     )
-    def _sync(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+    def _sync(context: AssetExecutionContext, config: SyncConfig) -> Iterator[MaterializeResult]:
         try:
-            run = sync_destination(home, destination, log=context.log.info)
+            run = sync_destination(home, destination, log=context.log.info, dry_run=config.dry_run,
+                                   full_resync=config.full_resync, force_reason=config.force_reason or None)
         except SourceNotConfigured as skipped:
             context.log.info(str(skipped))
             return
@@ -62,7 +71,13 @@ def crm_sync_asset(destination: str, home: Home, system: str | None = None) -> A
             "write_calls": run.write_calls,
             "method": run.method or "nothing to send",
             "sync_run_id": run.run_id,
+            "blocked": bool(run.blocked),
         }
+        if run.dry_run:  # a plan is not a materialization; a gate that would block fails the step
+            if run.blocked:
+                raise Failure(description=f"{destination}: a sync now would be blocked by "
+                                          f"{', '.join(run.gates_failed)}", metadata=metadata, allow_retries=False)
+            return
         if run.status == "failed":  # the vendor stayed unreachable or refused the run
             raise Failure(description=f"{destination} sync stopped: {run.error}", metadata=metadata)
         yield MaterializeResult(metadata=metadata)

@@ -30,6 +30,8 @@ CHROMIUM = "/usr/bin/chromium"
 QUIET_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
                "--disable-component-update", "--disable-sync"]
 WIDTH = 1200
+ZOOM_IN_STEPS = 3
+PAN_RIGHT = 250
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -71,17 +73,38 @@ def dismiss_dialogs(page) -> None:
             page.wait_for_timeout(500)
 
 
+def hide_navigation(page) -> None:
+    button = page.get_by_text("Hide navigation")
+    if button.count():
+        button.first.click()
+        page.wait_for_timeout(1000)
+
+
 def take(url: str, run_id: str, out: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=QUIET_FLAGS)
-        page = browser.new_page(viewport={"width": WIDTH, "height": 760}, device_scale_factor=1)
-        page.goto(url + "/asset-groups")  # groups start collapsed; the graph fits itself to the page
+        page = browser.new_page(viewport={"width": WIDTH, "height": 640}, device_scale_factor=1)
+        page.goto(url + "/asset-groups")  # groups start collapsed
         page.wait_for_timeout(8000)
         dismiss_dialogs(page)
-        page.wait_for_timeout(2000)
+        hide_navigation(page)
+        page.get_by_placeholder("Jump to").locator("xpath=following::button[1]").click()  # hide the groups list
+        page.wait_for_timeout(1500)
+        page.mouse.move(WIDTH / 2, 360)
+        page.keyboard.down("Control")  # ctrl + wheel zooms in: group names at a readable size
+        for _ in range(ZOOM_IN_STEPS):
+            page.mouse.wheel(0, -60)
+            page.wait_for_timeout(300)
+        page.keyboard.up("Control")
+        page.mouse.move(700, 520)  # the zoom keeps the point under the mouse: pan the groups back to the middle
+        page.mouse.down()
+        page.mouse.move(700 + PAN_RIGHT, 520, steps=10)
+        page.mouse.up()
+        page.mouse.move(5, 5)
+        page.wait_for_timeout(6000)  # each group's status counts load after the graph
         page.screenshot(path=str(out / "asset-groups.png"))
 
-        page.set_viewport_size({"width": WIDTH, "height": 900})
+        page.set_viewport_size({"width": WIDTH, "height": 1000})
         page.goto(f"{url}/runs/{run_id}")
         page.wait_for_timeout(8000)
         dismiss_dialogs(page)

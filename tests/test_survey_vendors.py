@@ -72,9 +72,10 @@ def test_sandbox_exports_the_world_s_survey_vendor_only(tiny_world, tmp_path, ve
             assert not names & exported
 
 
-def test_union_models_hold_every_vendor_s_answers_exactly(sandbox, home, tiny_world, tmp_path):
+def test_union_models_hold_every_vendor_s_answers_exactly(sandbox, home, tiny_world, tmp_path, monkeypatch):
     for vendor in ("delighted", "typeform"):
-        os.environ.update(sandbox.survey_env(vendor))  # the sandbox fixture's monkeypatch restores the env
+        for key, value in sandbox.survey_env(vendor).items():  # undone after the test: no later
+            monkeypatch.setenv(key, value)  # module in this worker may see this sandbox's ports
     for source in (surveys, delighted, typeform):
         run_source(source, home)
     env = {**os.environ, "CS360_HOME": str(home.root), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}

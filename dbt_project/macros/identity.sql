@@ -34,8 +34,8 @@
 
     winning_rule_votes as (
         select *
-        from votes
-        qualify priority = min(priority) over (partition by record_id)
+        from (select *, min(priority) over (partition by record_id) as winning_priority from votes) as ranked
+        where priority = winning_priority
     ),
 
     winning_rule as (

@@ -36,7 +36,7 @@
             {% if name | lower in existing -%}
                 {{ adapter.quote(name) }}
             {%- else -%}
-                cast(null as {{ data_type }})
+                cast(null as {{ portable_type(data_type) }})
             {%- endif %} as {{ name }}{{ "," if not loop.last }}
         {%- endfor %}
         {%- if found %}

@@ -7,7 +7,7 @@ with records as (
 ),
 
 salesforce_accounts as (
-    select
+    select {{ distinct_on('records.account_id') }}
         records.account_id,
         accounts.salesforce_account_id,
         accounts.account_name,
@@ -25,14 +25,11 @@ salesforce_accounts as (
     left join {{ ref('stg_salesforce__users') }} as owners
         on accounts.owner_user_id = owners.salesforce_user_id
     -- a customer number entered twice: keep the most recently changed record
-    qualify row_number() over (
-        partition by records.account_id
-        order by accounts.modified_at desc nulls last, accounts.salesforce_account_id
-    ) = 1
+    {{ qualify_first('records.account_id', 'accounts.modified_at desc nulls last, accounts.salesforce_account_id') }}
 ),
 
 hubspot_companies as (
-    select
+    select {{ distinct_on('records.account_id') }}
         records.account_id,
         companies.hubspot_company_id,
         companies.company_name,
@@ -49,10 +46,7 @@ hubspot_companies as (
         and companies.hubspot_company_id = records.record_id
     left join {{ ref('stg_hubspot__owners') }} as owners
         on companies.hubspot_owner_id = owners.hubspot_owner_id
-    qualify row_number() over (
-        partition by records.account_id
-        order by companies.modified_at desc nulls last, companies.hubspot_company_id
-    ) = 1
+    {{ qualify_first('records.account_id', 'companies.modified_at desc nulls last, companies.hubspot_company_id') }}
 ),
 
 -- an account kept in both CRMs carries the same number in each: it is one account;

@@ -74,11 +74,9 @@ lost as (
 ),
 
 last_terms as (
-    select contract_id
+    select {{ distinct_on('account_id') }} contract_id
     from contracts
-    qualify row_number() over (
-        partition by account_id order by end_date desc nulls first, start_date desc
-    ) = 1
+    {{ qualify_first('account_id', 'end_date desc nulls first, start_date desc') }}
 )
 
 select

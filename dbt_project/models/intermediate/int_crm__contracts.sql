@@ -55,12 +55,9 @@ all_contracts as (
 ),
 
 deduplicated as (
-    select *
+    select {{ distinct_on('account_id, start_date, end_date') }} *
     from all_contracts
-    qualify row_number() over (
-        partition by account_id, start_date, end_date
-        order by case source_system when 'salesforce' then 0 else 1 end, contract_id
-    ) = 1
+    {{ qualify_first('account_id, start_date, end_date', "case source_system when 'salesforce' then 0 else 1 end, contract_id") }}
 )
 
 select

@@ -295,7 +295,7 @@ handoffs as (
 
 -- the contract covering the day; with overlapping terms the latest start wins
 covering_contracts as (
-    select
+    select {{ distinct_on('account_days.account_id, account_days.as_of_date') }}
         account_days.account_id,
         account_days.as_of_date,
         contracts.contract_id,
@@ -311,10 +311,7 @@ covering_contracts as (
         on account_days.account_id = contracts.account_id
         and contracts.start_date <= account_days.as_of_date
         and (contracts.end_date is null or account_days.as_of_date < contracts.end_date)
-    qualify row_number() over (
-        partition by account_days.account_id, account_days.as_of_date
-        order by contracts.start_date desc, contracts.contract_id desc
-    ) = 1
+    {{ qualify_first('account_days.account_id, account_days.as_of_date', 'contracts.start_date desc, contracts.contract_id desc') }}
 ),
 
 measures as (

@@ -24,12 +24,10 @@ bridge as (
 ),
 
 zendesk_ratings as (
-    select zendesk_ticket_id, score, created_at
+    select {{ distinct_on('zendesk_ticket_id') }} zendesk_ticket_id, score, created_at
     from {{ ref('stg_zendesk__satisfaction_ratings') }}
     where score in ('good', 'bad')
-    qualify row_number() over (
-        partition by zendesk_ticket_id order by created_at desc nulls last, zendesk_rating_id desc
-    ) = 1
+    {{ qualify_first('zendesk_ticket_id', 'created_at desc nulls last, zendesk_rating_id desc') }}
 ),
 
 zendesk as (
@@ -76,12 +74,10 @@ zendesk as (
 ),
 
 freshdesk_ratings as (
-    select freshdesk_ticket_id, rating, created_at
+    select {{ distinct_on('freshdesk_ticket_id') }} freshdesk_ticket_id, rating, created_at
     from {{ ref('stg_freshdesk__satisfaction_ratings') }}
     where rating is not null
-    qualify row_number() over (
-        partition by freshdesk_ticket_id order by created_at desc nulls last, freshdesk_rating_id desc
-    ) = 1
+    {{ qualify_first('freshdesk_ticket_id', 'created_at desc nulls last, freshdesk_rating_id desc') }}
 ),
 
 freshdesk as (

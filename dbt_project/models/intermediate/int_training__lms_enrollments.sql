@@ -31,11 +31,11 @@ generic as (
 ),
 
 skilljar_kinds as (
-    select courses.course_id, kinds.course_kind
+    select {{ distinct_on('courses.course_id') }} courses.course_id, kinds.course_kind
     from {{ ref('stg_skilljar__courses') }} as courses
     inner join kinds
         on ',' || replace(courses.course_labels, ', ', ',') || ',' like '%,' || kinds.label || ',%'
-    qualify row_number() over (partition by courses.course_id order by kinds.priority, kinds.label) = 1
+    {{ qualify_first('courses.course_id', 'kinds.priority, kinds.label') }}
 ),
 
 skilljar as (
@@ -60,11 +60,11 @@ skilljar as (
 ),
 
 thinkific_kinds as (
-    select courses.course_id, kinds.course_kind
+    select {{ distinct_on('courses.course_id') }} courses.course_id, kinds.course_kind
     from {{ ref('stg_thinkific__courses') }} as courses
     inner join kinds
         on ',' || replace(courses.course_keywords, ', ', ',') || ',' like '%,' || kinds.label || ',%'
-    qualify row_number() over (partition by courses.course_id order by kinds.priority, kinds.label) = 1
+    {{ qualify_first('courses.course_id', 'kinds.priority, kinds.label') }}
 ),
 
 thinkific as (

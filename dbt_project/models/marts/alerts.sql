@@ -135,7 +135,7 @@ usage_drops as (
 ),
 
 renewals_at_risk as (
-    select
+    select {{ distinct_on('with_previous.contract_id') }}
         'renewal_at_risk' as kind,
         with_previous.account_id,
         cast(with_previous.as_of_date as timestamp),
@@ -153,9 +153,7 @@ renewals_at_risk as (
         and with_previous.previous_scored_on = {{ add_days('with_previous.as_of_date', -1) }}
         and (with_previous.was_renewal_at_risk = false
              or with_previous.previous_contract_id <> with_previous.contract_id)
-    qualify row_number() over (
-        partition by with_previous.contract_id order by with_previous.as_of_date
-    ) = 1
+    {{ qualify_first('with_previous.contract_id', 'with_previous.as_of_date') }}
 ),
 
 untouched as (

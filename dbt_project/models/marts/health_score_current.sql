@@ -5,9 +5,9 @@ with health_scores as (
 ),
 
 latest as (
-    select *
+    select {{ distinct_on('account_id') }} *
     from health_scores
-    qualify row_number() over (partition by account_id order by as_of_date desc) = 1
+    {{ qualify_first('account_id', 'as_of_date desc') }}
 )
 
 select

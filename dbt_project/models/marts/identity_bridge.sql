@@ -44,15 +44,13 @@ zendesk_requesters as (
 ),
 
 freshdesk_requesters as (
-    select
+    {%- set requester_key = "coalesce(requester_id, " ~ normalize_email('requester_email') ~ ")" %}
+    select {{ distinct_on(requester_key) }}
         coalesce(requester_id, {{ normalize_email('requester_email') }}) as requester_key,
         {{ normalize_email('requester_email') }} as email
     from {{ ref('stg_freshdesk__tickets') }}
     where coalesce(requester_id, {{ normalize_email('requester_email') }}) is not null
-    qualify row_number() over (
-        partition by coalesce(requester_id, {{ normalize_email('requester_email') }})
-        order by (requester_email is null), updated_at desc nulls last, freshdesk_ticket_id desc
-    ) = 1
+    {{ qualify_first(requester_key, '(requester_email is null), updated_at desc nulls last, freshdesk_ticket_id desc') }}
 ),
 
 survey_people as (

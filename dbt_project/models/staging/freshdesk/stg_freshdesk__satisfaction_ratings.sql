@@ -21,7 +21,4 @@ renamed as (
     where id is not null
 )
 
-select * from renamed
-qualify row_number() over (
-    partition by freshdesk_rating_id order by updated_at desc nulls last, dlt_load_id desc
-) = 1
+{{ dedupe('renamed', 'freshdesk_rating_id', 'updated_at desc nulls last, dlt_load_id desc') }}

@@ -39,7 +39,4 @@ renamed as (
         and {{ to_utc_timestamp('created_at') }} is not null
 )
 
-select * from renamed
-qualify row_number() over (
-    partition by freshdesk_ticket_id order by updated_at desc nulls last, dlt_load_id desc
-) = 1
+{{ dedupe('renamed', 'freshdesk_ticket_id', 'updated_at desc nulls last, dlt_load_id desc') }}

@@ -29,5 +29,4 @@ renamed as (
         and {{ to_utc_timestamp('occurred_at') }} is not null
 )
 
-select * from renamed
-qualify row_number() over (partition by event_id order by dlt_load_id desc) = 1
+{{ dedupe('renamed', 'event_id', 'dlt_load_id desc') }}

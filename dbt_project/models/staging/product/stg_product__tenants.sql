@@ -20,5 +20,4 @@ renamed as (
     where tenant_id is not null
 )
 
-select * from renamed
-qualify row_number() over (partition by tenant_id order by dlt_load_id desc) = 1
+{{ dedupe('renamed', 'tenant_id', 'dlt_load_id desc') }}

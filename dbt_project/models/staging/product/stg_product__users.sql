@@ -20,5 +20,4 @@ renamed as (
     where user_id is not null
 )
 
-select * from renamed
-qualify row_number() over (partition by user_id order by dlt_load_id desc) = 1
+{{ dedupe('renamed', 'user_id', 'dlt_load_id desc') }}

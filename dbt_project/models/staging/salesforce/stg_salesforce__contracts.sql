@@ -39,7 +39,4 @@ renamed as (
         and {{ to_date('start_date') }} is not null
 )
 
-select * from renamed
-qualify row_number() over (
-    partition by salesforce_contract_id order by modified_at desc nulls last, dlt_load_id desc
-) = 1
+{{ dedupe('renamed', 'salesforce_contract_id', 'modified_at desc nulls last, dlt_load_id desc') }}

@@ -28,5 +28,4 @@ renamed as (
     where course_progress_id is not null
 )
 
-select * from renamed
-qualify row_number() over (partition by course_progress_id order by dlt_load_id desc) = 1
+{{ dedupe('renamed', 'course_progress_id', 'dlt_load_id desc') }}

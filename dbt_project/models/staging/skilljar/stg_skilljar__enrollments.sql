@@ -26,5 +26,4 @@ renamed as (
     where id is not null
 )
 
-select * from renamed
-qualify row_number() over (partition by enrollment_id order by dlt_load_id desc) = 1
+{{ dedupe('renamed', 'enrollment_id', 'dlt_load_id desc') }}

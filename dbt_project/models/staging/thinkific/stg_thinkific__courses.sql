@@ -20,5 +20,4 @@ renamed as (
     where id is not null
 )
 
-select * from renamed
-qualify row_number() over (partition by course_id order by dlt_load_id desc) = 1
+{{ dedupe('renamed', 'course_id', 'dlt_load_id desc') }}

@@ -26,7 +26,4 @@ renamed as (
 )
 
 -- one metric set per ticket: the latest
-select * from renamed
-qualify row_number() over (
-    partition by zendesk_ticket_id order by updated_at desc nulls last, dlt_load_id desc, zendesk_ticket_metric_id desc
-) = 1
+{{ dedupe('renamed', 'zendesk_ticket_id', 'updated_at desc nulls last, dlt_load_id desc, zendesk_ticket_metric_id desc') }}

@@ -29,7 +29,7 @@
         inner join {{ ref('identity_match_rules') }} as rules
             on candidates.match_rule = rules.match_rule
         where candidates.account_id is not null
-        group by all
+        group by 1, 2, 3, 4, 5
     ),
 
     winning_rule_votes as (
@@ -56,7 +56,7 @@
     candidate_lists as (
         select
             record_id,
-            string_agg(account_id || ' (' || votes || ')', ', ' order by votes desc, account_id)
+            {{ dbt.listagg("account_id || ' (' || votes || ')'", "', '", 'order by votes desc, account_id') }}
                 as candidate_accounts
         from winning_rule
         group by record_id

@@ -28,7 +28,7 @@
         where changes.changes_on <= grid_bounds.grid_end
             and changes.changes_on is not null
             and changes.account_id is not null
-        group by all
+        group by 1, 2
     )
 
     select

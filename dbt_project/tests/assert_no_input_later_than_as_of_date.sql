@@ -4,13 +4,13 @@ with world as (
     select as_of_date as world_date from {{ ref('int_calendar__as_of_date') }}
 )
 
-select 'health_scores' as model, account_id, cast(as_of_date as varchar) as detail
+select 'health_scores' as model, account_id, cast(as_of_date as {{ dbt.type_string() }}) as detail
 from {{ ref('health_scores') }}
 where last_activity_on > as_of_date
 
 union all
 
-select 'health_scores', account_id, cast(as_of_date as varchar)
+select 'health_scores', account_id, cast(as_of_date as {{ dbt.type_string() }})
 from {{ ref('health_scores') }}
 cross join world
 where as_of_date > world.world_date

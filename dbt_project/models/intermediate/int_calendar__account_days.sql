@@ -11,11 +11,7 @@ with world as (
 ),
 
 days as (
-    select cast(unnest(generate_series(
-        {{ add_days('world.world_date', -(history_days - 1)) }},
-        world.world_date,
-        interval 1 day
-    )) as date) as as_of_date
+    select {{ day_series(add_days('world.world_date', -(history_days - 1)), 'world.world_date') }} as as_of_date
     from world
 )
 

@@ -86,7 +86,7 @@ account_bounds as (
 account_days as (
     select
         account_id,
-        cast(unnest(generate_series(spine_start, spine_end, interval 1 day)) as date) as as_of_date
+        {{ day_series('spine_start', 'spine_end') }} as as_of_date
     from account_bounds
     where spine_start <= spine_end
 ),
@@ -172,7 +172,7 @@ daily_changes as (
     inner join account_bounds
         on run_changes.account_id = account_bounds.account_id
     where run_changes.changes_on <= account_bounds.spine_end
-    group by all
+    group by 1, 2
 ),
 
 rolling_usage as (
@@ -182,13 +182,13 @@ rolling_usage as (
         cast(sum(coalesce(daily_usage.logins, 0)) over (
             partition by account_days.account_id
             order by account_days.as_of_date
-            range between interval {{ window_days - 1 }} days preceding and current row
+            range between {{ interval_days(window_days - 1) }} preceding and current row
         ) as bigint) as logins_30d,
         cast(coalesce(sum(coalesce(daily_usage.logins, 0)) over (
             partition by account_days.account_id
             order by account_days.as_of_date
-            range between interval {{ 2 * window_days - 1 }} days preceding
-                and interval {{ window_days }} days preceding
+            range between {{ interval_days(2 * window_days - 1) }} preceding
+                and {{ interval_days(window_days) }} preceding
         ), 0) as bigint) as logins_prev_30d,
         cast(sum(coalesce(daily_changes.user_change, 0)) over running_total as bigint) as active_users_30d,
         cast(sum(coalesce(daily_changes.feature_change, 0)) over running_total as bigint) as features_used_30d,
@@ -221,14 +221,14 @@ earlier_usage as (
         max(active_users_30d) over (
             partition by account_id
             order by as_of_date
-            range between interval {{ users_lag_days }} days preceding
-                and interval {{ users_lag_days }} days preceding
+            range between {{ interval_days(users_lag_days) }} preceding
+                and {{ interval_days(users_lag_days) }} preceding
         ) as active_users_30d_earlier,
         max(features_used_before_window) over (
             partition by account_id
             order by as_of_date
-            range between interval {{ window_days }} days preceding
-                and interval {{ window_days }} days preceding
+            range between {{ interval_days(window_days) }} preceding
+                and {{ interval_days(window_days) }} preceding
         ) as usual_features
     from rolling_usage
 ),

@@ -215,7 +215,7 @@ select
     resolved.domain,
     resolved.normalized_name,
     resolved.match_rule,
-    cast(rules.confidence as double) as confidence,
+    cast(rules.confidence as {{ type_double() }}) as confidence,
     resolved.merge_rule is not null as is_merged,
     resolved.conflict_reason is not null as is_conflict,
     resolved.conflict_reason,

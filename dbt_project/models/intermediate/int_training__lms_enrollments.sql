@@ -48,7 +48,7 @@ skilljar as (
         skilljar_kinds.course_kind,
         enrollments.email,
         enrollments.enrolled_at as registered_at,
-        cast(null as timestamptz) as attended_at,
+        cast(null as {{ type_timestamptz() }}) as attended_at,
         progress.completed_at
     from {{ ref('stg_skilljar__enrollments') }} as enrollments
     left join {{ ref('stg_skilljar__courses') }} as courses

@@ -26,13 +26,13 @@ with world as (
 ),
 
 evaluation_dates as (
-    select distinct cast(world.world_date - interval {{ model_horizon }} day - to_months(k) as date) as evaluated_on
+    select distinct cast({{ dbt.dateadd('month', '-months.k', add_days('world.world_date', -model_horizon)) }} as date) as evaluated_on
     from world
-    cross join range(0, 12) as months(k)
+    cross join ({{ values_relation(range(12), 'k') }}) as months
 ),
 
 horizons as (
-    select unnest({{ var('validation_horizons') }}) as horizon_days
+    {{ values_relation(var('validation_horizons'), 'horizon_days') }}
 ),
 
 outcomes as (
@@ -42,7 +42,7 @@ outcomes as (
 predictions as (
     select * from {{ source_or_empty('churn_predictions', 'churn_predictions', {
         'account_id': 'varchar', 'as_of_date': 'date', 'churn_probability_90d': 'double',
-        'model_version': 'varchar', 'top_drivers': 'varchar', 'null_reason': 'varchar'}) }}
+        'model_version': 'varchar', 'top_drivers': 'varchar', 'null_reason': 'varchar'}) }} as churn_predictions
 ),
 
 pairs as (
@@ -73,21 +73,21 @@ pairs as (
 
 select
     horizon_days, 'health_score' as model, scorecard_version as model_version, evaluated_on, account_id,
-    -health_score as risk, health_score as score, cast(null as double) as probability, health_band,
+    -health_score as risk, health_score as score, cast(null as {{ type_double() }}) as probability, health_band,
     in_renewal_cohort, churned
 from pairs
 {%- for component in components %}
 union all
 select
-    horizon_days, 'component:{{ component }}', cast(null as varchar), evaluated_on, account_id,
-    -{{ component }}_score, {{ component }}_score, cast(null as double), health_band, in_renewal_cohort, churned
+    horizon_days, 'component:{{ component }}', cast(null as {{ dbt.type_string() }}), evaluated_on, account_id,
+    -{{ component }}_score, {{ component }}_score, cast(null as {{ type_double() }}), health_band, in_renewal_cohort, churned
 from pairs
 where {{ component }}_score is not null
 {%- endfor %}
 union all
 select
     horizon_days, 'churn_model', churn_model_version, evaluated_on, account_id,
-    churn_probability_90d, cast(null as double), churn_probability_90d, health_band, in_renewal_cohort, churned
+    churn_probability_90d, cast(null as {{ type_double() }}), churn_probability_90d, health_band, in_renewal_cohort, churned
 from pairs
 where churn_probability_90d is not null
     and horizon_days = {{ model_horizon }}

@@ -84,7 +84,7 @@ with_previous as (
         {%- for kind in ['score_drop', 'usage_drop'] %}
         {{ kind }}_window as (
             partition by account_id order by as_of_date
-            range between interval {{ windows[kind] }} days preceding and interval 1 day preceding
+            range between {{ interval_days(windows[kind]) }} preceding and {{ interval_days(1) }} preceding
         ){{ "," if not loop.last }}
         {%- endfor %}
 ),
@@ -102,7 +102,7 @@ score_drops as (
         with_previous.account_id,
         cast(with_previous.as_of_date as timestamp) as created_at,
         with_previous.as_of_date as triggered_on,
-        cast(with_previous.as_of_date as varchar) as trigger_key,
+        cast(with_previous.as_of_date as {{ dbt.type_string() }}) as trigger_key,
         printf('health score fell %.1f points in {{ windows["score_drop"] }} days (%.1f -> %.1f, %s); %s',
                with_previous.score_drop_points, with_previous.score_30d_earlier,
                with_previous.health_score, with_previous.health_band, with_previous.top_reasons) as details,
@@ -120,12 +120,12 @@ usage_drops as (
         with_previous.account_id,
         cast(with_previous.as_of_date as timestamp),
         with_previous.as_of_date,
-        cast(with_previous.as_of_date as varchar),
+        cast(with_previous.as_of_date as {{ dbt.type_string() }}),
         printf('logins fell %d%% (%d in the last 30 days vs %d in the 30 days before); %s of %s seats active',
                cast(round(100 * (1 - with_previous.logins_30d / with_previous.logins_prev_30d)) as integer),
                with_previous.logins_30d, with_previous.logins_prev_30d,
-               coalesce(cast(with_previous.active_users_30d as varchar), '?'),
-               coalesce(cast(with_previous.seats as varchar), '?')),
+               coalesce(cast(with_previous.active_users_30d as {{ dbt.type_string() }}), '?'),
+               coalesce(cast(with_previous.seats as {{ dbt.type_string() }}), '?')),
         coalesce(latest.is_usage_drop, false)
     from with_previous
     left join latest on with_previous.account_id = latest.account_id
@@ -143,7 +143,7 @@ renewals_at_risk as (
         with_previous.contract_id,
         printf('renewal on %s (in %d days, MRR %s) while red: score %.1f; %s',
                coalesce(strftime(with_previous.contract_end_date, '%Y-%m-%d'), '?'), with_previous.days_to_renewal,
-               coalesce(cast(with_previous.mrr as varchar), 'unknown'), with_previous.health_score,
+               coalesce(cast(with_previous.mrr as {{ dbt.type_string() }}), 'unknown'), with_previous.health_score,
                with_previous.top_reasons),
         coalesce(latest.is_renewal_at_risk and latest.contract_id = with_previous.contract_id, false)
     from with_previous

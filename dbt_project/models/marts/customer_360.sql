@@ -47,8 +47,8 @@ training as (
 support_times as (
     select
         tickets.account_id,
-        median(tickets.first_response_minutes) as median_first_response_minutes_90d,
-        median(tickets.resolution_minutes) as median_resolution_minutes_90d
+        {{ median("tickets.first_response_minutes") }} as median_first_response_minutes_90d,
+        {{ median("tickets.resolution_minutes") }} as median_resolution_minutes_90d
     from {{ ref('int_support__tickets') }} as tickets
     cross join world
     where tickets.account_id is not null

@@ -64,18 +64,18 @@ account_days as (
     select
         account_id,
         as_of_date,
-        any_value(lifecycle_stage) as lifecycle_stage,
-        any_value(scorecard_version) as scorecard_version,
+        {{ dbt.any_value("lifecycle_stage") }} as lifecycle_stage,
+        {{ dbt.any_value("scorecard_version") }} as scorecard_version,
         -- summed as decimals so the result (and its rounding) does not depend on the
         -- order DuckDB adds the rows in
-        cast(round(sum(cast(contribution as decimal(18, 6))), 1) as double) as health_score,
-        cast(round(any_value(weight_with_data / total_weight), 4) as double) as coverage,
+        cast(round(sum(cast(contribution as decimal(18, 6))), 1) as {{ type_double() }}) as health_score,
+        cast(round({{ dbt.any_value("weight_with_data / total_weight") }}, 4) as {{ type_double() }}) as coverage,
         {%- for component in components %}
         round(max(score) filter (where component = '{{ component }}'), 1) as {{ component }}_score,
         round(max(contribution) filter (where component = '{{ component }}'), 2) as {{ component }}_contribution,
         {%- endfor %}
         coalesce(
-            string_agg(reason, '; ' order by reason_rank)
+            {{ dbt.listagg('reason', "'; '", 'order by reason_rank') }}
                 filter (where reason_rank <= {{ var('top_reasons_count') }} and points_lost >= 0.5),
             'no negative drivers'
         ) as top_reasons

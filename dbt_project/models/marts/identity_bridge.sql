@@ -65,14 +65,14 @@ people as (
     select 'zendesk' as source_system, requester_id as source_id, user_name as source_name, email
     from zendesk_requesters
     union all
-    select 'freshdesk', requester_key, cast(null as varchar), email
+    select 'freshdesk', requester_key, cast(null as {{ dbt.type_string() }}), email
     from freshdesk_requesters
     union all
-    select 'surveys', email, cast(null as varchar), email
+    select 'surveys', email, cast(null as {{ dbt.type_string() }}), email
     from survey_people
     where email is not null
     union all
-    select 'training', email, cast(null as varchar), email
+    select 'training', email, cast(null as {{ dbt.type_string() }}), email
     from training_people
     where email is not null
 ),
@@ -87,7 +87,7 @@ bridge as (
         is_conflict,
         candidate_accounts,
         record_name as source_name,
-        cast(null as varchar) as source_email,
+        cast(null as {{ dbt.type_string() }}) as source_email,
         conflict_reason
     from {{ ref('int_identity__crm_records') }}
     where not is_deleted
@@ -104,7 +104,7 @@ bridge as (
         candidate_accounts,
         tenant_name,
         signup_email,
-        cast(null as varchar)
+        cast(null as {{ dbt.type_string() }})
     from tenants
 
     union all
@@ -127,9 +127,9 @@ bridge as (
         end,
         coalesce(emails.match_rule <> 'unmatched' and emails.is_conflict, false),
         case when emails.match_rule <> 'unmatched' then emails.candidate_accounts end,
-        cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}),
         users.email,
-        cast(null as varchar)
+        cast(null as {{ dbt.type_string() }})
     from users
     left join emails
         on users.email = emails.email
@@ -148,7 +148,7 @@ bridge as (
         emails.candidate_accounts,
         people.source_name,
         people.email,
-        cast(null as varchar)
+        cast(null as {{ dbt.type_string() }})
     from people
     left join emails
         on people.email = emails.email
@@ -159,7 +159,7 @@ select
     source_id,
     account_id,
     match_rule,
-    cast(confidence as double) as confidence,
+    cast(confidence as {{ type_double() }}) as confidence,
     is_conflict,
     candidate_accounts,
     source_name,

@@ -14,7 +14,7 @@ with sent as (
         count(*) as invitations_sent,
         count(first_responded_at) as invitations_answered
     from {{ ref('int_surveys__invitations') }}
-    group by all
+    group by 1, 2
 ),
 
 answered as (
@@ -27,7 +27,7 @@ answered as (
         count(*) filter (where nps_category = 'detractor') as detractors
     from {{ ref('int_surveys__responses') }}
     where responded_at is not null
-    group by all
+    group by 1, 2
 )
 
 select

@@ -11,16 +11,16 @@ select
     count(*) as tickets,
     count(*) filter (where account_id is null) as tickets_unmatched,
     count(*) filter (where status = 'solved') as tickets_solved,
-    round(median(first_response_minutes), 1) as median_first_response_minutes,
-    round(quantile_cont(first_response_minutes, 0.9), 1) as p90_first_response_minutes,
-    round(median(resolution_minutes), 1) as median_resolution_minutes,
-    round(quantile_cont(resolution_minutes, 0.9), 1) as p90_resolution_minutes,
-    any_value(sla_first_response_minutes) as sla_first_response_minutes,
-    any_value(sla_resolution_minutes) as sla_resolution_minutes,
+    round({{ median('first_response_minutes') }}, 1) as median_first_response_minutes,
+    round({{ percentile_cont('first_response_minutes', 0.9) }}, 1) as p90_first_response_minutes,
+    round({{ median('resolution_minutes') }}, 1) as median_resolution_minutes,
+    round({{ percentile_cont('resolution_minutes', 0.9) }}, 1) as p90_resolution_minutes,
+    {{ dbt.any_value('sla_first_response_minutes') }} as sla_first_response_minutes,
+    {{ dbt.any_value('sla_resolution_minutes') }} as sla_resolution_minutes,
     count(*) filter (where first_response_breached) as first_response_breaches,
     count(*) filter (where resolution_breached) as resolution_breaches,
     round(count(*) filter (where sla_breached) / count(*), 4) as sla_breach_rate,
     count(*) filter (where csat is not null) as csat_ratings,
     round(count(*) filter (where csat = 'good') / nullif(count(*) filter (where csat is not null), 0), 4) as csat
 from {{ ref('int_support__tickets') }}
-group by all
+group by 1, 2, 3

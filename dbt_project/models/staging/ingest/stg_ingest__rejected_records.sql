@@ -9,7 +9,7 @@ with rejected as (
     select
         '{{ source_name }}' as source_system,
         resource,
-        cast(record as varchar) as record,
+        cast(record as {{ dbt.type_string() }}) as record,
         reason,
         {{ to_utc_timestamp('rejected_at') }} as rejected_at,
         _dlt_load_id as dlt_load_id
@@ -26,7 +26,7 @@ with rejected as (
 )
 
 select distinct
-    md5(concat_ws('|', source_system, resource, record, reason, cast(rejected_at as varchar), dlt_load_id))
+    md5(concat_ws('|', source_system, resource, record, reason, cast(rejected_at as {{ dbt.type_string() }}), dlt_load_id))
         as rejected_record_key,
     *
 from rejected

@@ -30,7 +30,7 @@ renamed as (
         {{ to_utc_timestamp('started_at') }} as started_at,
         {{ to_utc_timestamp('completed_at') }} as completed_at,
         {{ to_flag('completed') }} as is_completed,
-        cast(percentage_completed as double) as percentage_completed,
+        cast(percentage_completed as {{ type_double() }}) as percentage_completed,
         {{ to_flag('expired') }} as is_expired,
         {{ to_flag('is_free_trial') }} as is_free_trial,
         {{ to_utc_timestamp('expiry_date') }} as expires_at,

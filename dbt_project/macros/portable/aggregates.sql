@@ -1,0 +1,25 @@
+{# Aggregates named differently per engine. #}
+
+{# The continuous percentile p (0..1) of a column: interpolated, like percentile_cont. #}
+{% macro percentile_cont(column, p) -%}
+    {{ return(adapter.dispatch('percentile_cont', 'cs360')(column, p)) }}
+{%- endmacro %}
+{% macro default__percentile_cont(column, p) -%}
+    percentile_cont({{ p }}) within group (order by {{ column }})
+{%- endmacro %}
+{% macro duckdb__percentile_cont(column, p) -%}
+    quantile_cont({{ column }}, {{ p }})
+{%- endmacro %}
+{% macro bigquery__percentile_cont(column, p) -%}
+    {{ exceptions.raise_compiler_error("percentile_cont is an analytic function on BigQuery: not ported yet") }}
+{%- endmacro %}
+
+{% macro median(column) -%}
+    {{ return(adapter.dispatch('median', 'cs360')(column)) }}
+{%- endmacro %}
+{% macro default__median(column) -%}
+    {{ percentile_cont(column, 0.5) }}
+{%- endmacro %}
+{% macro duckdb__median(column) -%}
+    median({{ column }})
+{%- endmacro %}

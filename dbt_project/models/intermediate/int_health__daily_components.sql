@@ -51,7 +51,7 @@ account_firsts as (
         min(first_tenant_on) as first_tenant_on,
         min(first_activity_on) as first_activity_on
     from (
-        select account_id, start_date as first_contract_start, null as first_tenant_on, null as first_activity_on
+        select account_id, start_date as first_contract_start, cast(null as date) as first_tenant_on, cast(null as date) as first_activity_on
         from contracts
         union all
         select account_id, null, tenant_created_on, null

@@ -48,12 +48,12 @@ zendesk as (
         tickets.created_at,
         case
             when metrics.reply_time_minutes is not null
-                then tickets.created_at + to_minutes(metrics.reply_time_minutes)
+                then {{ dbt.dateadd('minute', 'metrics.reply_time_minutes', 'tickets.created_at') }}
         end as first_response_at,
         coalesce(
             metrics.solved_at,
             case when metrics.full_resolution_time_minutes is not null
-                then tickets.created_at + to_minutes(metrics.full_resolution_time_minutes) end,
+                then {{ dbt.dateadd('minute', 'metrics.full_resolution_time_minutes', 'tickets.created_at') }} end,
             case when tickets.status in ('solved', 'closed') then tickets.updated_at end
         ) as solved_at,
         coalesce(
@@ -127,8 +127,8 @@ with_sla as (
         bridge.source_email as requester_email,
         sla.first_response_minutes as sla_first_response_minutes,
         sla.resolution_minutes as sla_resolution_minutes,
-        tickets.created_at + to_minutes(sla.first_response_minutes) as first_response_due_at,
-        tickets.created_at + to_minutes(sla.resolution_minutes) as resolution_due_at
+        {{ dbt.dateadd('minute', 'sla.first_response_minutes', 'tickets.created_at') }} as first_response_due_at,
+        {{ dbt.dateadd('minute', 'sla.resolution_minutes', 'tickets.created_at') }} as resolution_due_at
     from tickets
     left join bridge
         on bridge.source_system = tickets.help_desk

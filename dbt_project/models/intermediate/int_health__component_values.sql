@@ -78,7 +78,7 @@ components as (
         account_id, as_of_date, lifecycle_stage, contract_id,
         'utilization' as component,
         utilization as component_value,
-        printf('%d of %d seats active in {{ window_days }} days', active_users_30d, seats) as reason
+        {{ format_text("%d of %d seats active in " ~ window_days ~ " days", "active_users_30d", "seats") }} as reason
     from scored_days
 
     union all
@@ -87,7 +87,7 @@ components as (
         account_id, as_of_date, lifecycle_stage, contract_id,
         'usage',
         logins_per_seat,
-        printf('%.1f logins per seat in {{ window_days }} days', logins_per_seat)
+        {{ format_text("%.1f logins per seat in " ~ window_days ~ " days", "logins_per_seat") }}
     from scored_days
 
     union all
@@ -98,10 +98,8 @@ components as (
         logins_trend_ratio,
         case
             when logins_trend_ratio < 1
-                then printf('logins fell %d%% vs previous {{ window_days }} days',
-                            cast(round(100 * (1 - logins_trend_ratio)) as integer))
-            else printf('logins up %d%% vs previous {{ window_days }} days',
-                        cast(round(100 * (logins_trend_ratio - 1)) as integer))
+                then {{ format_text("logins fell %d%% vs previous " ~ window_days ~ " days", "cast(round(100 * (1 - logins_trend_ratio)) as integer)") }}
+            else {{ format_text("logins up %d%% vs previous " ~ window_days ~ " days", "cast(round(100 * (logins_trend_ratio - 1)) as integer)") }}
         end
     from scored_days
 
@@ -111,7 +109,7 @@ components as (
         account_id, as_of_date, lifecycle_stage, contract_id,
         'breadth',
         breadth,
-        printf('%d of %d features used in {{ window_days }} days', features_used_30d, features_available)
+        {{ format_text("%d of %d features used in " ~ window_days ~ " days", "features_used_30d", "features_available") }}
     from scored_days
 
     union all
@@ -121,8 +119,7 @@ components as (
         account_id, as_of_date, lifecycle_stage, contract_id,
         'support',
         case when has_support_data then tickets_90d / nullif(seats, 0) end,
-        printf('%d support tickets in {{ support_days }} days (%.1f per seat)',
-               tickets_90d, tickets_90d / nullif(seats, 0))
+        {{ format_text("%d support tickets in " ~ support_days ~ " days (%.1f per seat)", "tickets_90d", "tickets_90d / nullif(seats, 0)") }}
     from scored_days
 
     union all
@@ -131,8 +128,7 @@ components as (
         account_id, as_of_date, lifecycle_stage, contract_id,
         'csat',
         csat_90d,
-        printf('CSAT %d%% (%d of %d ratings good) in {{ support_days }} days',
-               cast(round(100 * csat_90d) as integer), csat_good_90d, csat_rated_90d)
+        {{ format_text("CSAT %d%% (%d of %d ratings good) in " ~ support_days ~ " days", "cast(round(100 * csat_90d) as integer)", "csat_good_90d", "csat_rated_90d") }}
     from scored_days
 
     union all
@@ -142,8 +138,7 @@ components as (
         account_id, as_of_date, lifecycle_stage, contract_id,
         'sentiment',
         nps,
-        printf('NPS %d from %d survey responses in {{ nps_days }} days',
-               cast(round(nps) as integer), nps_responses)
+        {{ format_text("NPS %d from %d survey responses in " ~ nps_days ~ " days", "cast(round(nps) as integer)", "nps_responses") }}
     from scored_days
 
     union all
@@ -152,7 +147,7 @@ components as (
         account_id, as_of_date, lifecycle_stage, contract_id,
         'training',
         case when has_training_data then people_trained / nullif(seats, 0) end,
-        printf('%d of %d seats trained', people_trained, seats)
+        {{ format_text("%d of %d seats trained", "people_trained", "seats") }}
     from scored_days
 
     union all
@@ -165,10 +160,10 @@ components as (
         seat_change_ratio,
         case
             when seats < previous_seats
-                then printf('seats cut from %d to %d at the last renewal', previous_seats, seats)
+                then {{ format_text("seats cut from %d to %d at the last renewal", "previous_seats", "seats") }}
             when seats = previous_seats
-                then printf('seats flat at %d at the last renewal', seats)
-            else printf('seats grew from %d to %d at the last renewal', previous_seats, seats)
+                then {{ format_text("seats flat at %d at the last renewal", "seats") }}
+            else {{ format_text("seats grew from %d to %d at the last renewal", "previous_seats", "seats") }}
         end
     from scored_days
 
@@ -180,8 +175,7 @@ components as (
         account_id, as_of_date, lifecycle_stage, contract_id,
         'survey_response',
         response_rate,
-        printf('%d of %d survey invitations answered in {{ nps_days }} days',
-               invitations_answered, invitations_sent)
+        {{ format_text("%d of %d survey invitations answered in " ~ nps_days ~ " days", "invitations_answered", "invitations_sent") }}
     from scored_days
 
     union all
@@ -192,8 +186,7 @@ components as (
         account_id, as_of_date, lifecycle_stage, contract_id,
         'feature_retention',
         feature_retention,
-        printf('%d of %d usual features still used in {{ window_days }} days',
-               usual_features + features_used_30d - features_used_long, usual_features)
+        {{ format_text("%d of %d usual features still used in " ~ window_days ~ " days", "usual_features + features_used_30d - features_used_long", "usual_features") }}
     from scored_days
 
     union all
@@ -204,8 +197,7 @@ components as (
         account_id, as_of_date, lifecycle_stage, contract_id,
         'user_trend',
         active_users_trend_ratio,
-        printf('%d people active in {{ window_days }} days, %d {{ users_lag_days }} days before',
-               active_users_30d, active_users_30d_earlier)
+        {{ format_text("%d people active in " ~ window_days ~ " days, %d " ~ users_lag_days ~ " days before", "active_users_30d", "active_users_30d_earlier") }}
     from scored_days
 
     union all
@@ -218,10 +210,8 @@ components as (
         seat_price_ratio,
         case
             when seat_price_ratio > 1
-                then printf('price per seat up %d%% at the last renewal',
-                            cast(round(100 * (seat_price_ratio - 1)) as integer))
-            else printf('price per seat down %d%% at the last renewal',
-                        cast(round(100 * (1 - seat_price_ratio)) as integer))
+                then {{ format_text("price per seat up %d%% at the last renewal", "cast(round(100 * (seat_price_ratio - 1)) as integer)") }}
+            else {{ format_text("price per seat down %d%% at the last renewal", "cast(round(100 * (1 - seat_price_ratio)) as integer)") }}
         end
     from scored_days
 

@@ -103,9 +103,7 @@ score_drops as (
         cast(with_previous.as_of_date as timestamp) as created_at,
         with_previous.as_of_date as triggered_on,
         cast(with_previous.as_of_date as {{ dbt.type_string() }}) as trigger_key,
-        printf('health score fell %.1f points in {{ windows["score_drop"] }} days (%.1f -> %.1f, %s); %s',
-               with_previous.score_drop_points, with_previous.score_30d_earlier,
-               with_previous.health_score, with_previous.health_band, with_previous.top_reasons) as details,
+        {{ format_text("health score fell %.1f points in " ~ (windows["score_drop"]) ~ " days (%.1f -> %.1f, %s); %s", "with_previous.score_drop_points", "with_previous.score_30d_earlier", "with_previous.health_score", "with_previous.health_band", "with_previous.top_reasons") }} as details,
         coalesce(latest.is_score_drop, false) as is_open
     from with_previous
     left join latest on with_previous.account_id = latest.account_id
@@ -121,11 +119,7 @@ usage_drops as (
         cast(with_previous.as_of_date as timestamp),
         with_previous.as_of_date,
         cast(with_previous.as_of_date as {{ dbt.type_string() }}),
-        printf('logins fell %d%% (%d in the last 30 days vs %d in the 30 days before); %s of %s seats active',
-               cast(round(100 * (1 - with_previous.logins_30d / with_previous.logins_prev_30d)) as integer),
-               with_previous.logins_30d, with_previous.logins_prev_30d,
-               coalesce(cast(with_previous.active_users_30d as {{ dbt.type_string() }}), '?'),
-               coalesce(cast(with_previous.seats as {{ dbt.type_string() }}), '?')),
+        {{ format_text("logins fell %d%% (%d in the last 30 days vs %d in the 30 days before); %s of %s seats active", "cast(round(100 * (1 - with_previous.logins_30d / with_previous.logins_prev_30d)) as integer)", "with_previous.logins_30d", "with_previous.logins_prev_30d", "coalesce(cast(with_previous.active_users_30d as " ~ (dbt.type_string()) ~ "), '?')", "coalesce(cast(with_previous.seats as " ~ (dbt.type_string()) ~ "), '?')") }},
         coalesce(latest.is_usage_drop, false)
     from with_previous
     left join latest on with_previous.account_id = latest.account_id
@@ -141,10 +135,7 @@ renewals_at_risk as (
         cast(with_previous.as_of_date as timestamp),
         with_previous.as_of_date,
         with_previous.contract_id,
-        printf('renewal on %s (in %d days, MRR %s) while red: score %.1f; %s',
-               coalesce(strftime(with_previous.contract_end_date, '%Y-%m-%d'), '?'), with_previous.days_to_renewal,
-               coalesce(cast(with_previous.mrr as {{ dbt.type_string() }}), 'unknown'), with_previous.health_score,
-               with_previous.top_reasons),
+        {{ format_text("renewal on %s (in %d days, MRR %s) while red: score %.1f; %s", "coalesce(cast(with_previous.contract_end_date as " ~ dbt.type_string() ~ "), '?')", "with_previous.days_to_renewal", "coalesce(cast(with_previous.mrr as " ~ (dbt.type_string()) ~ "), 'unknown')", "with_previous.health_score", "with_previous.top_reasons") }},
         coalesce(latest.is_renewal_at_risk and latest.contract_id = with_previous.contract_id, false)
     from with_previous
     left join latest on with_previous.account_id = latest.account_id
@@ -186,10 +177,7 @@ detractors as (
         responses.responded_at,
         responses.responded_on,
         responses.response_id,
-        printf('NPS %d from %s%s%s',
-               responses.score, coalesce(responses.email, 'unknown respondent'),
-               coalesce(' (' || responses.survey || ')', ''),
-               coalesce(': "' || responses.comment || '"', '')),
+        {{ format_text("NPS %d from %s%s%s", "responses.score", "coalesce(responses.email, 'unknown respondent')", "coalesce(' (' || responses.survey || ')', '')", 'coalesce(\': "\' || responses.comment || \'"\', \'\')') }},
         responses.responded_on > {{ add_days('world.world_date', -30) }}
     from {{ ref('int_surveys__responses') }} as responses
     cross join world

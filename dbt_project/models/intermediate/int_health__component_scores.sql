@@ -27,13 +27,15 @@ scored_days as (
 ),
 
 day_versions as (
-    select
+    select {{ distinct_on('scored_days.as_of_date, seed_version.scorecard_version') }}
         scored_days.as_of_date,
         coalesce(learned_versions.scorecard_version, seed_version.scorecard_version) as scorecard_version
     from scored_days
     cross join seed_version
-    asof left join learned_versions
+    -- the latest version in force on the day (an as-of join, written portably)
+    left join learned_versions
         on scored_days.as_of_date >= learned_versions.effective_from
+    {{ qualify_first('scored_days.as_of_date, seed_version.scorecard_version', 'learned_versions.effective_from desc nulls last') }}
 )
 
 select

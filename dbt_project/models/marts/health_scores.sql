@@ -84,7 +84,10 @@ account_days as (
 ),
 
 bands as (
-    select lifecycle_stage, band, min_score
+    select
+        lifecycle_stage, band, min_score,
+        -- the next band's threshold: a band covers [min_score, next_min_score)
+        lead(min_score) over (partition by lifecycle_stage order by min_score) as next_min_score
     from {{ ref('health_band_thresholds') }}
     where scorecard_version = '{{ var("scorecard_version") }}'
 ),
@@ -150,9 +153,10 @@ select
     engagement.executive_engaged_90d
 from account_days
 -- the band is the one with the highest min_score the score reaches, for the day's stage
-asof inner join bands
+inner join bands
     on account_days.lifecycle_stage = bands.lifecycle_stage
     and account_days.health_score >= bands.min_score
+    and (bands.next_min_score is null or account_days.health_score < bands.next_min_score)
 inner join product
     on account_days.account_id = product.account_id
     and account_days.as_of_date = product.as_of_date

@@ -36,7 +36,7 @@ select
     round(min(probability), 4) as min_predicted,
     round(max(probability), 4) as max_predicted,
     round(avg(probability), 4) as mean_predicted,
-    round(avg(cast(churned as {{ type_double() }})), 4) as observed_churn_rate,
-    round(abs(avg(probability) - avg(cast(churned as {{ type_double() }}))), 4) as abs_gap
+    round(avg(cast(cast(churned as integer) as {{ type_double() }})), 4) as observed_churn_rate,
+    round(abs(avg(probability) - avg(cast(cast(churned as integer) as {{ type_double() }}))), 4) as abs_gap
 from binned
 group by horizon_days, model, model_version, decile

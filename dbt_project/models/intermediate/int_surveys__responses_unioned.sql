@@ -26,7 +26,7 @@ delighted as (
     select
         'delighted' as survey_vendor,
         {{ dbt.concat(["'delighted:'", 'response_id']) }} as response_id,
-        cast(null as varchar) as invitation_id,
+        cast(null as {{ dbt.type_string() }}) as invitation_id,
         coalesce(survey_type, 'nps') as survey,
         {{ normalize_email('email') }} as email,
         score,
@@ -40,7 +40,7 @@ typeform as (
     select
         'typeform' as survey_vendor,
         {{ dbt.concat(["'typeform:'", 'response_id']) }} as response_id,
-        cast(null as varchar) as invitation_id,
+        cast(null as {{ dbt.type_string() }}) as invitation_id,
         form_id as survey,
         {{ normalize_email('email') }} as email,
         score,

@@ -49,7 +49,7 @@ labeled_alerts as (
         alerts.alert_id,
         alerts.account_id,
         alerts.triggered_on,
-        {{ add_days('alerts.triggered_on', horizon) }} <= any_value(world.world_date) as is_judged,
+        {{ add_days('alerts.triggered_on', horizon) }} <= {{ dbt.any_value('world.world_date') }} as is_judged,
         coalesce(bool_or(outcomes.outcome = 'churned'
             and outcomes.end_date > alerts.triggered_on
             and outcomes.end_date <= {{ add_days('alerts.triggered_on', horizon) }}), false) as churned,
@@ -80,8 +80,8 @@ scored_days as (
 
 base as (
     select
-        avg(cast(churned as double)) as base_churn_rate,
-        avg(cast(churned as double)) filter (where in_renewal_window) as renewal_window_base_rate
+        avg(cast(cast(churned as integer) as {{ type_double() }})) as base_churn_rate,
+        avg(cast(cast(churned as integer) as {{ type_double() }})) filter (where in_renewal_window) as renewal_window_base_rate
     from scored_days
 ),
 

@@ -35,7 +35,7 @@ outcomes as (
 ),
 
 scoped as (
-    select 'date' as scope, evaluated_on as scope_evaluated_on, cast(null as varchar) as scope_version, *
+    select 'date' as scope, evaluated_on as scope_evaluated_on, cast(null as {{ dbt.type_string() }}) as scope_version, *
     from rated
     union all
     select 'version', cast(null as date), model_version, *
@@ -69,7 +69,7 @@ ranked as (
 
 calibration_bins as (
     select {{ group_key }}, decile, count(*) as n,
-        abs(avg(probability) - avg(cast(churned as double))) as gap
+        abs(avg(probability) - avg(cast(cast(churned as integer) as {{ type_double() }}))) as gap
     from ranked
     where decile is not null
     group by {{ group_key }}, decile
@@ -97,13 +97,13 @@ population as (
     from (select distinct {{ group_key }}, evaluated_on from scoped) as group_dates
     inner join population_by_date
         on group_dates.evaluated_on = population_by_date.evaluated_on
-    group by all
+    group by 1, 2, 3, 4, 5
 ),
 
 summary as (
     select
         {{ group_key }},
-        case when count(distinct model_version) = 1 then any_value(model_version) end as single_version,
+        case when count(distinct model_version) = 1 then {{ dbt.any_value('model_version') }} end as single_version,
         count(distinct evaluated_on) as n_dates,
         min(evaluated_on) as first_evaluated_on,
         max(evaluated_on) as last_evaluated_on,
@@ -117,7 +117,7 @@ summary as (
         sum(cohort_risk_rank) filter (where in_renewal_cohort and churned) as cohort_churned_rank_sum,
         count(*) filter (where risk_order <= ceil(n_in_group / 10.0)) as top_decile_n,
         count(*) filter (where risk_order <= ceil(n_in_group / 10.0) and churned) as top_decile_churned,
-        avg(power(probability - cast(churned as double), 2)) as brier,
+        avg(power(probability - cast(cast(churned as integer) as {{ type_double() }}), 2)) as brier,
         {%- for band in ['red', 'yellow', 'green'] %}
         count(*) filter (where health_band = '{{ band }}') as n_{{ band }},
         count(*) filter (where health_band = '{{ band }}' and churned) as n_churned_{{ band }},

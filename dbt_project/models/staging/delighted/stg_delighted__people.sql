@@ -22,5 +22,4 @@ renamed as (
     where id is not null
 )
 
-select * from renamed
-qualify row_number() over (partition by person_id order by dlt_load_id desc) = 1
+{{ dedupe('renamed', 'person_id', 'dlt_load_id desc') }}

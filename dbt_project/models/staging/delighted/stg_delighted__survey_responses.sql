@@ -26,7 +26,4 @@ renamed as (
     where id is not null
 )
 
-select * from renamed
-qualify row_number() over (
-    partition by response_id order by updated_at desc nulls last, dlt_load_id desc
-) = 1
+{{ dedupe('renamed', 'response_id', 'updated_at desc nulls last, dlt_load_id desc') }}

@@ -24,5 +24,4 @@ renamed as (
     where id is not null
 )
 
-select * from renamed
-qualify row_number() over (partition by response_id order by dlt_load_id desc) = 1
+{{ dedupe('renamed', 'response_id', 'dlt_load_id desc') }}

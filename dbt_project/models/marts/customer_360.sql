@@ -71,7 +71,7 @@ current_scores as (
 predictions as (
     select * from {{ source_or_empty('churn_predictions', 'churn_predictions', {
         'account_id': 'varchar', 'as_of_date': 'date', 'churn_probability_90d': 'double',
-        'model_version': 'varchar', 'top_drivers': 'varchar', 'null_reason': 'varchar'}) }}
+        'model_version': 'varchar', 'top_drivers': 'varchar', 'null_reason': 'varchar'}) }} as churn_predictions
 )
 
 select

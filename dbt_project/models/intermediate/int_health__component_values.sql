@@ -228,9 +228,8 @@ components as (
             when coalesce(unanswered_in_a_row, 0) = 0
                 then 'every surveyed contact answered their latest invitation'
             when answered_before
-                then printf('%s left the last %d survey invitations unanswered (answered before)',
-                            silent_email, unanswered_in_a_row)
-            else printf('%s left the last %d survey invitations unanswered', silent_email, unanswered_in_a_row)
+                then {{ format_text("%s left the last %d survey invitations unanswered (answered before)", "silent_email", "unanswered_in_a_row") }}
+            else {{ format_text("%s left the last %d survey invitations unanswered", "silent_email", "unanswered_in_a_row") }}
         end
     from scored_days
 

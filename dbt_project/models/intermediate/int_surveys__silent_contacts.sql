@@ -79,21 +79,18 @@ silent_days as (
         email,
         unanswered_in_a_row,
         answered_before,
-        cast(unnest(generate_series(decided_on, {{ add_days('holds_until', -1) }}, interval 1 day)) as date)
+        {{ day_series('decided_on', add_days('holds_until', -1)) }}
             as as_of_date
     from states
     where decided_on < holds_until
 )
 
 -- the most silent person of the account that day (ties: one who answered before, then by address)
-select
+select {{ distinct_on('account_id, as_of_date') }}
     account_id,
     as_of_date,
     unanswered_in_a_row,
     email as silent_email,
     answered_before
 from silent_days
-qualify row_number() over (
-    partition by account_id, as_of_date
-    order by unanswered_in_a_row desc, answered_before desc, email
-) = 1
+{{ qualify_first('account_id, as_of_date', 'unanswered_in_a_row desc, answered_before desc, email') }}

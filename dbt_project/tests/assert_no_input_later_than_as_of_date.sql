@@ -25,6 +25,6 @@ where cast(created_at as date) > world.world_date
 
 union all
 
-select 'health_scores', account_id, cast(as_of_date as varchar)
+select 'health_scores', account_id, cast(as_of_date as {{ dbt.type_string() }})
 from {{ ref('health_scores') }}
 where last_csm_touch_on > as_of_date

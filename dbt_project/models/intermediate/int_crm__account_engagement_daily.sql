@@ -78,7 +78,7 @@ kept_touches as (
     from activities
     cross join grid_bounds
     where activities.is_touch and activities.deleted_on is null
-    group by all
+    group by 1, 2
 ),
 
 kept_latest as (
@@ -104,7 +104,7 @@ deleted_latest as (
         and activities.deleted_on is not null
         and activities.visible_on <= grid.as_of_date
         and grid.as_of_date < activities.deleted_on
-    group by all
+    group by 1, 2
 ),
 
 first_activity as (
@@ -119,7 +119,7 @@ measures as (
             counts.as_of_date >= {{ add_days('first_activity.first_activity_on', 'rules.history_lead_days') }},
             false
         ) as has_activity_data,
-        -- greatest skips NULLs (DuckDB and PostgreSQL alike): either may be missing
+        -- greatest skips NULLs (DuckDB, PostgreSQL and Spark alike): either may be missing
         greatest(kept_latest.last_kept_touch_on, deleted_latest.last_deleted_touch_on) as last_touch_on,
         counts.touches_90d,
         counts.meetings_90d,

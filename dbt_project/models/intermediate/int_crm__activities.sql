@@ -103,7 +103,7 @@ title_words as (
         source_system,
         contact_id,
         title,
-        ' ' || trim(regexp_replace(lower(title), '[^a-z0-9]+', ' ', 'g')) || ' ' as words
+        ' ' || trim({{ regexp_replace_all('lower(title)', "'[^a-z0-9]+'", "' '") }}) || ' ' as words
     from contacts
     where title is not null
 ),
@@ -113,7 +113,7 @@ executives as (
     from title_words
     inner join {{ ref('executive_title_rules') }} as rules
         on (rules.match = 'word' and title_words.words like '% ' || lower(rules.pattern) || ' %')
-        or (rules.match = 'substring' and strpos(lower(title_words.title), lower(rules.pattern)) > 0)
+        or (rules.match = 'substring' and position(lower(rules.pattern) in lower(title_words.title)) > 0)
 )
 
 select

@@ -242,8 +242,8 @@ components as (
         'engagement',
         engagement_index,
         case when days_since_touch is null then 'no CSM touch logged' else
-            printf('last CSM touch %d days ago', days_since_touch) end
-        || printf(', %d meetings in 90 days', meetings_90d)
+            {{ format_text('last CSM touch %d days ago', 'days_since_touch') }} end
+        || {{ format_text(', %d meetings in 90 days', 'meetings_90d') }}
         || case when executive_engaged_90d then ', an executive engaged' else ', no executive engaged' end
     from scored_days
 ),

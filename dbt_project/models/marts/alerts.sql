@@ -148,15 +148,16 @@ renewals_at_risk as (
 ),
 
 untouched as (
-    select
+    select {{ distinct_on('with_previous.account_id, with_previous.last_csm_touch_on') }}
         'no_csm_touch' as kind,
         with_previous.account_id,
         cast(with_previous.as_of_date as timestamp),
         with_previous.as_of_date,
-        cast(with_previous.last_csm_touch_on as varchar),
-        printf('no CSM touch for %d days (last call, meeting or e-mail on %s); %s',
-               with_previous.days_since_csm_touch, strftime(with_previous.last_csm_touch_on, '%Y-%m-%d'),
-               with_previous.top_reasons),
+        cast(with_previous.last_csm_touch_on as {{ dbt.type_string() }}),
+        {{ format_text("no CSM touch for %d days (last call, meeting or e-mail on %s); %s",
+                       "with_previous.days_since_csm_touch",
+                       "cast(with_previous.last_csm_touch_on as " ~ dbt.type_string() ~ ")",
+                       "with_previous.top_reasons") }},
         coalesce(latest.last_csm_touch_on = with_previous.last_csm_touch_on
                  and latest.days_since_csm_touch >= (select threshold from rules where kind = 'no_csm_touch'), false)
     from with_previous
@@ -165,9 +166,7 @@ untouched as (
         -- scored the day before and touched within the threshold then
         and with_previous.previous_scored_on = {{ add_days('with_previous.as_of_date', -1) }}
         and with_previous.previous_days_since_csm_touch < (select threshold from rules where kind = 'no_csm_touch')
-    qualify row_number() over (
-        partition by with_previous.account_id, with_previous.last_csm_touch_on order by with_previous.as_of_date
-    ) = 1
+    {{ qualify_first('with_previous.account_id, with_previous.last_csm_touch_on', 'with_previous.as_of_date') }}
 ),
 
 detractors as (

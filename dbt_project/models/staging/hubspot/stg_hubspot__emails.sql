@@ -32,7 +32,4 @@ renamed as (
     where id is not null
 )
 
-select * from renamed
-qualify row_number() over (
-    partition by hubspot_email_id order by modified_at desc nulls last, dlt_load_id desc
-) = 1
+{{ dedupe('renamed', 'hubspot_email_id', 'modified_at desc nulls last, dlt_load_id desc') }}

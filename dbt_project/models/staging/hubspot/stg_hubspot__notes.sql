@@ -28,7 +28,4 @@ renamed as (
     where id is not null
 )
 
-select * from renamed
-qualify row_number() over (
-    partition by hubspot_note_id order by modified_at desc nulls last, dlt_load_id desc
-) = 1
+{{ dedupe('renamed', 'hubspot_note_id', 'modified_at desc nulls last, dlt_load_id desc') }}

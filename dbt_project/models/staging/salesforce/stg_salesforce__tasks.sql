@@ -38,7 +38,4 @@ renamed as (
     where id is not null
 )
 
-select * from renamed
-qualify row_number() over (
-    partition by salesforce_task_id order by modified_at desc nulls last, dlt_load_id desc
-) = 1
+{{ dedupe('renamed', 'salesforce_task_id', 'modified_at desc nulls last, dlt_load_id desc') }}

@@ -172,7 +172,7 @@ daily_changes as (
     inner join account_bounds
         on run_changes.account_id = account_bounds.account_id
     where run_changes.changes_on <= account_bounds.spine_end
-    group by 1, 2
+    group by run_changes.account_id, greatest(run_changes.changes_on, account_bounds.spine_start)
 ),
 
 rolling_usage as (

@@ -97,7 +97,8 @@ population as (
     from (select distinct {{ group_key }}, evaluated_on from scoped) as group_dates
     inner join population_by_date
         on group_dates.evaluated_on = population_by_date.evaluated_on
-    group by 1, 2, 3, 4, 5
+    group by group_dates.scope, group_dates.scope_evaluated_on, group_dates.horizon_days, group_dates.model,
+        group_dates.scope_version
 ),
 
 summary as (

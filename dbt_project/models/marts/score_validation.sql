@@ -162,28 +162,28 @@ select
     n_population,
     n_accounts,
     n_churned,
-    round(n_churned / n_accounts, 4) as churn_rate,
+    round(cast(n_churned as {{ type_double() }}) / n_accounts, 4) as churn_rate,
     case
         when n_churned > 0 and n_retained > 0 then round(
-            (churned_rank_sum - n_churned * (n_churned + 1) / 2.0) / (n_churned * n_retained), 4)
+            (cast(churned_rank_sum as {{ type_double() }}) - n_churned * (n_churned + 1) / 2.0) / (n_churned * n_retained), 4)
     end as auc,
     renewal_cohort_n,
     renewal_cohort_churned,
     case
         when renewal_cohort_churned > 0 and renewal_cohort_retained > 0 then round(
-            (cohort_churned_rank_sum - renewal_cohort_churned * (renewal_cohort_churned + 1) / 2.0)
+            (cast(cohort_churned_rank_sum as {{ type_double() }}) - renewal_cohort_churned * (renewal_cohort_churned + 1) / 2.0)
             / (renewal_cohort_churned * renewal_cohort_retained), 4)
     end as renewal_cohort_auc,
     top_decile_n,
     top_decile_churned,
     case
-        when n_churned > 0 then round((top_decile_churned / top_decile_n) / (n_churned / n_accounts), 4)
+        when n_churned > 0 then round((cast(top_decile_churned as {{ type_double() }}) / top_decile_n) / (cast(n_churned as {{ type_double() }}) / n_accounts), 4)
     end as top_decile_lift,
     round(brier, 5) as brier,
     round(ece, 5) as ece,
     {%- for band in ['red', 'yellow', 'green'] %}
     case when model = 'health_score' then n_{{ band }} end as n_{{ band }},
-    case when model = 'health_score' then round(n_churned_{{ band }} / nullif(n_{{ band }}, 0), 4) end
+    case when model = 'health_score' then round(cast(n_churned_{{ band }} as {{ type_double() }}) / nullif(n_{{ band }}, 0), 4) end
         as churn_rate_{{ band }},
     {%- endfor %}
     round(mean_score, 2) as mean_score,

@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
 -- One row per help-desk ticket from Zendesk and Freshdesk in one shape, with the
--- requester's account (identity_bridge), first-response and resolution times, the SLA
+-- requester's account (int_identity__bridge), first-response and resolution times, the SLA
 -- of its priority (seed support_sla_policy) and whether it was breached, and its CSAT.
 --
 -- Point in time: every fact carries its own timestamp (created_at, first_response_at,
@@ -19,7 +19,7 @@ with world as (
 
 bridge as (
     select source_system, source_id, account_id, source_email
-    from {{ ref('identity_bridge') }}
+    from {{ ref('int_identity__bridge') }}
     where source_system in ('zendesk', 'freshdesk')
 ),
 

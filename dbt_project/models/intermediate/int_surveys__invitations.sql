@@ -11,7 +11,7 @@ with first_answers as (
 
 bridge as (
     select source_id, account_id
-    from {{ ref('identity_bridge') }}
+    from {{ ref('int_identity__bridge') }}
     where source_system = 'surveys'
 )
 

@@ -1,5 +1,5 @@
 -- One row per survey response (every survey tool, int_surveys__responses_unioned) with the
--- respondent's account (identity_bridge, by e-mail), the survey it answered and its NPS
+-- respondent's account (int_identity__bridge, by e-mail), the survey it answered and its NPS
 -- category: promoter 9-10, passive 7-8, detractor 0-6.
 
 with responses as (
@@ -12,7 +12,7 @@ invitations as (
 
 bridge as (
     select source_id, account_id
-    from {{ ref('identity_bridge') }}
+    from {{ ref('int_identity__bridge') }}
     where source_system = 'surveys'
 )
 

@@ -1,9 +1,9 @@
 -- One row per LMS enrollment (every connected LMS, int_training__lms_enrollments) with
--- the attendee's account (identity_bridge, by e-mail) and the kind of course.
+-- the attendee's account (int_identity__bridge, by e-mail) and the kind of course.
 
 with bridge as (
     select source_id, account_id
-    from {{ ref('identity_bridge') }}
+    from {{ ref('int_identity__bridge') }}
     where source_system = 'training'
 )
 

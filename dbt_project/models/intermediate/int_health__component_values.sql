@@ -22,55 +22,20 @@ with world as (
 ),
 
 product as (
-    select daily.*
-    from {{ ref('int_health__daily_components') }} as daily
+    select inputs.*
+    from {{ ref('int_account__daily_inputs') }} as inputs
     cross join world
-    where daily.lifecycle_stage is not null
-        and daily.as_of_date >= {{ add_days('world.world_date', -(history_days - 1)) }}
+    where inputs.lifecycle_stage is not null
+        and inputs.as_of_date >= {{ add_days('world.world_date', -(history_days - 1)) }}
 ),
 
 scored_days as (
     select
         product.*,
-        support.has_support_data,
-        support.tickets_90d,
-        support.csat_good_90d,
-        support.csat_rated_90d,
-        support.csat_90d,
-        voice.nps,
-        voice.nps_responses,
-        voice.invitations_sent,
-        voice.invitations_answered,
-        voice.response_rate,
-        training.has_training_data,
-        training.people_trained,
-        silence.unanswered_in_a_row,
-        silence.silent_email,
-        silence.answered_before,
-        engagement.has_activity_data,
-        engagement.days_since_touch,
-        engagement.meetings_90d,
-        engagement.executive_engaged_90d,
-        engagement.engagement_index,
         product.seats / nullif(product.previous_seats, 0) as seat_change_ratio,
         (product.mrr / nullif(product.seats, 0))
             / nullif(product.previous_mrr / nullif(product.previous_seats, 0), 0) as seat_price_ratio
     from product
-    left join {{ ref('int_support__account_daily') }} as support
-        on product.account_id = support.account_id
-        and product.as_of_date = support.as_of_date
-    left join {{ ref('int_surveys__account_daily') }} as voice
-        on product.account_id = voice.account_id
-        and product.as_of_date = voice.as_of_date
-    left join {{ ref('int_training__account_daily') }} as training
-        on product.account_id = training.account_id
-        and product.as_of_date = training.as_of_date
-    left join {{ ref('int_surveys__silent_contacts') }} as silence
-        on product.account_id = silence.account_id
-        and product.as_of_date = silence.as_of_date
-    left join {{ ref('int_crm__account_engagement_daily') }} as engagement
-        on product.account_id = engagement.account_id
-        and product.as_of_date = engagement.as_of_date
 ),
 
 components as (

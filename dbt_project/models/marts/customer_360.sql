@@ -15,32 +15,12 @@ world as (
     from {{ ref('int_calendar__as_of_date') }}
 ),
 
+-- everything known about the account today (contract, usage, support, voice, training)
 today as (
-    select daily.*
-    from {{ ref('int_health__daily_components') }} as daily
+    select inputs.*
+    from {{ ref('int_account__daily_inputs') }} as inputs
     inner join world
-        on daily.as_of_date = world.world_date
-),
-
-support as (
-    select daily.*
-    from {{ ref('int_support__account_daily') }} as daily
-    inner join world
-        on daily.as_of_date = world.world_date
-),
-
-voice as (
-    select daily.*
-    from {{ ref('int_surveys__account_daily') }} as daily
-    inner join world
-        on daily.as_of_date = world.world_date
-),
-
-training as (
-    select daily.*
-    from {{ ref('int_training__account_daily') }} as daily
-    inner join world
-        on daily.as_of_date = world.world_date
+        on inputs.as_of_date = world.world_date
 ),
 
 -- response times of the tickets created in the support window
@@ -107,22 +87,22 @@ select
     today.last_activity_on,
 
     -- support (NULL without a help desk)
-    support.open_tickets,
-    support.tickets_90d,
-    round(support.sla_breach_rate_90d, 4) as sla_breach_rate_90d,
-    round(support.csat_90d, 4) as csat_90d,
+    today.open_tickets,
+    today.tickets_90d,
+    round(today.sla_breach_rate_90d, 4) as sla_breach_rate_90d,
+    round(today.csat_90d, 4) as csat_90d,
     support_times.median_first_response_minutes_90d,
     support_times.median_resolution_minutes_90d,
 
     -- voice of the customer over the last 180 days (NULL without a survey tool)
-    voice.nps,
-    case when voice.has_survey_data then voice.nps_responses end as nps_responses_180d,
-    round(voice.response_rate, 4) as nps_response_rate_180d,
+    today.nps,
+    case when today.has_survey_data then today.nps_responses end as nps_responses_180d,
+    round(today.response_rate, 4) as nps_response_rate_180d,
 
     -- training (NULL without an LMS)
-    training.trainings_completed,
-    training.people_trained,
-    training.onboarding_completed,
+    today.trainings_completed,
+    today.people_trained,
+    today.onboarding_completed,
 
     current_scores.health_score,
     current_scores.health_band,
@@ -143,12 +123,6 @@ from accounts
 cross join world
 left join today
     on accounts.account_id = today.account_id
-left join support
-    on accounts.account_id = support.account_id
-left join voice
-    on accounts.account_id = voice.account_id
-left join training
-    on accounts.account_id = training.account_id
 left join support_times
     on accounts.account_id = support_times.account_id
 left join tenants

@@ -75,12 +75,14 @@ voice_of_customer_job = define_asset_job(
 )
 
 # Rebuilds the point-in-time score history from scratch (dbt --full-refresh), e.g. after
-# a scorecard change; see docs/operating.md.
-SCORE_HISTORY = AssetKey(["marts", "health_scores"])
+# a scorecard change; see docs/operating.md. The history is computed in the intermediate
+# model that marts.health_scores exposes, so the rebuild starts there.
+SCORE_HISTORY = AssetKey(["intermediate", "int_health__scores"])
 rebuild_score_history_job = define_asset_job(
     "cs360_rebuild_score_history",
     selection=AssetSelection.keys(SCORE_HISTORY).downstream(include_self=True) - activate_selection,
-    description="Full refresh of marts.health_scores and everything built on it (no CRM sync).",
+    description="Full refresh of the score history (int_health__scores, marts.health_scores) and everything "
+                "built on it (no CRM sync).",
     config={"ops": {"cs360_dbt_models": {"config": {"full_refresh": True}}}},
 )
 

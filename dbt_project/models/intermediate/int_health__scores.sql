@@ -18,6 +18,9 @@
 -- day, so a full refresh (dbt build --full-refresh) rebuilds the same rows for the days
 -- of the history window. After a change to the scorecard seeds, run a full refresh to
 -- re-score the history; each row carries the scorecard_version it was scored with.
+--
+-- marts.health_scores exposes this history unchanged; the score validation
+-- (int_validation__rated_pairs, marts.alert_validation) reads it here.
 
 {%- set components = var('score_components') %}
 
@@ -92,25 +95,8 @@ bands as (
     where scorecard_version = '{{ var("scorecard_version") }}'
 ),
 
-product as (
-    select *
-    from {{ ref('int_health__daily_components') }}
-),
-
-support as (
-    select * from {{ ref('int_support__account_daily') }}
-),
-
-voice as (
-    select * from {{ ref('int_surveys__account_daily') }}
-),
-
-training as (
-    select * from {{ ref('int_training__account_daily') }}
-),
-
-engagement as (
-    select * from {{ ref('int_crm__account_engagement_daily') }}
+inputs as (
+    select * from {{ ref('int_account__daily_inputs') }}
 )
 
 select
@@ -127,48 +113,37 @@ select
     account_days.{{ component }}_contribution,
     {%- endfor %}
     -- the inputs, as they were on the day
-    product.contract_id,
-    product.contract_end_date,
-    {{ dbt.datediff('account_days.as_of_date', 'product.contract_end_date', 'day') }} as days_to_renewal,
-    product.mrr,
-    product.seats,
-    product.active_users_30d,
-    product.logins_30d,
-    product.logins_prev_30d,
-    product.features_used_30d,
-    product.features_available,
-    product.last_activity_on,
-    support.open_tickets,
-    support.tickets_90d,
-    support.sla_breaches_90d,
-    support.csat_90d,
-    voice.nps as nps_180d,
-    voice.nps_responses as nps_responses_180d,
-    training.people_trained,
-    training.onboarding_completed,
-    engagement.last_touch_on as last_csm_touch_on,
-    engagement.days_since_touch as days_since_csm_touch,
-    engagement.touches_90d as csm_touches_90d,
-    engagement.meetings_90d,
-    engagement.executive_engaged_90d
+    inputs.contract_id,
+    inputs.contract_end_date,
+    {{ dbt.datediff('account_days.as_of_date', 'inputs.contract_end_date', 'day') }} as days_to_renewal,
+    inputs.mrr,
+    inputs.seats,
+    inputs.active_users_30d,
+    inputs.logins_30d,
+    inputs.logins_prev_30d,
+    inputs.features_used_30d,
+    inputs.features_available,
+    inputs.last_activity_on,
+    inputs.open_tickets,
+    inputs.tickets_90d,
+    inputs.sla_breaches_90d,
+    inputs.csat_90d,
+    inputs.nps as nps_180d,
+    inputs.nps_responses as nps_responses_180d,
+    inputs.people_trained,
+    inputs.onboarding_completed,
+    inputs.last_touch_on as last_csm_touch_on,
+    inputs.days_since_touch as days_since_csm_touch,
+    inputs.touches_90d as csm_touches_90d,
+    inputs.meetings_90d,
+    inputs.executive_engaged_90d
 from account_days
 -- the band is the one with the highest min_score the score reaches, for the day's stage
 inner join bands
     on account_days.lifecycle_stage = bands.lifecycle_stage
     and account_days.health_score >= bands.min_score
     and (bands.next_min_score is null or account_days.health_score < bands.next_min_score)
-inner join product
-    on account_days.account_id = product.account_id
-    and account_days.as_of_date = product.as_of_date
-left join support
-    on account_days.account_id = support.account_id
-    and account_days.as_of_date = support.as_of_date
-left join voice
-    on account_days.account_id = voice.account_id
-    and account_days.as_of_date = voice.as_of_date
-left join training
-    on account_days.account_id = training.account_id
-    and account_days.as_of_date = training.as_of_date
-left join engagement
-    on account_days.account_id = engagement.account_id
-    and account_days.as_of_date = engagement.as_of_date
+-- the inputs exist for every scored day: the components were computed from them
+inner join inputs
+    on account_days.account_id = inputs.account_id
+    and account_days.as_of_date = inputs.as_of_date

@@ -58,7 +58,7 @@ pairs as (
         coalesce(outcomes.outcome = 'churned'
             and outcomes.end_date > scores.as_of_date
             and outcomes.end_date <= {{ add_days('scores.as_of_date', 'horizons.horizon_days') }}, false) as churned
-    from {{ ref('health_scores') }} as scores
+    from {{ ref('int_health__scores') }} as scores
     inner join evaluation_dates
         on scores.as_of_date = evaluation_dates.evaluated_on
     cross join horizons

@@ -29,7 +29,7 @@ outcomes as (
 ),
 
 scores as (
-    select account_id, as_of_date, contract_id from {{ ref('health_scores') }}
+    select account_id, as_of_date, contract_id from {{ ref('int_health__scores') }}
 ),
 
 history as (

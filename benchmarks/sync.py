@@ -101,6 +101,8 @@ def write_model(home: Home, rows: list[dict]) -> None:
                     "account_id as source_id, account_id from marts.crm_account_health")
         con.execute("create or replace table marts.health_scores as select account_id, "
                     "cast(scored_at as date) as as_of_date, health_band from marts.crm_account_health")
+        con.execute("create or replace table marts.health_band_stability as select max(as_of_date) as as_of_date, "
+                    "cast(null as double) as band_psi from marts.health_scores")
 
 
 def say(line: str) -> None:

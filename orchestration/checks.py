@@ -3,7 +3,8 @@ bad score from reaching a CSM (blocking checks on the CRM sync's input).
 
 dbt tests surface as asset checks through dagster-dbt; source freshness is a
 FreshnessPolicy on every raw table (orchestration/translator.py); these cover what
-neither can see: history across runs and the score's fitness to send.
+neither can see: history across runs and the score's fitness to send. The figures the
+gates judge are computed in dbt (e.g. the band mix's stability, marts.health_band_stability).
 """
 
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from reverse_etl import gates
 
 CRM_PAYLOAD = AssetKey(["marts", "crm_account_health"])
 IDENTITY_BRIDGE = AssetKey(["marts", "identity_bridge"])
-SCORE_HISTORY = AssetKey(["marts", "health_scores"])
+BAND_STABILITY = AssetKey(["marts", "health_band_stability"])
 SCORE_VALIDATION = AssetKey(["marts", "score_validation"])
 ROW_COUNT = "dagster/row_count"
 
@@ -79,9 +80,10 @@ def sync_gate_checks(home: Home) -> list[AssetChecksDefinition]:
         gate_check("tenants_matched", IDENTITY_BRIDGE,
                    f"At least {gates.MIN_TENANTS_MATCHED_SHARE:.0%} of product tenants resolve to an account; "
                    "below that the usage behind every score is missing."),
-        gate_check("band_mix_stable", SCORE_HISTORY,
+        gate_check("band_mix_stable", BAND_STABILITY,
                    "The mix of red/yellow/green did not jump against 7 days before (population stability index "
-                   f"≤ {gates.MAX_BAND_SHIFT_PSI}): a jump is a data fault far more often than a change in customers."),
+                   f"≤ {gates.MAX_BAND_SHIFT_PSI}, from marts.health_band_stability): a jump is a data fault far "
+                   "more often than a change in customers."),
         gate_check("score_predicts_churn", SCORE_VALIDATION,
                    f"The latest 90-day churn AUC of the score is at least {gates.MIN_VALIDATION_AUC}."),
         gate_check("model_predicts_churn", SCORE_VALIDATION,

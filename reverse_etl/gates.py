@@ -12,7 +12,8 @@ same results. A gate whose input is missing fails: an unjudged score is not sent
 | `score_predicts_churn` | the latest 90-day churn AUC (with enough churned accounts) is below `MIN_VALIDATION_AUC` |
 | `model_predicts_churn` | the churn model's walk-forward 90-day AUC over the evaluation dates is below `MIN_MODEL_AUC` |
 
-Both churn gates read `marts.score_validation` (contract section 6).
+`band_mix_stable` reads the dbt model `marts.health_band_stability`; both churn gates read
+`marts.score_validation` (contract section 6).
 """
 
 from __future__ import annotations
@@ -58,10 +59,14 @@ def tenants_matched(con: duckdb.DuckDBPyConnection) -> GateResult:
 
 
 def band_mix_stable(con: duckdb.DuckDBPyConnection) -> GateResult:
+    """Judged on the latest day of `marts.health_band_stability`, the dbt model that computes
+    the population stability index of the bands against 7 days before."""
     name = "band_mix_stable"
-    if not table_exists(con, "marts", "health_scores"):
-        return GateResult(name, False, "marts.health_scores does not exist, so the band mix cannot be judged")
-    psi = con.execute(BAND_PSI_SQL).fetchone()[0]
+    if not table_exists(con, "marts", "health_band_stability"):
+        return GateResult(name, False, "marts.health_band_stability does not exist, so the band mix cannot be judged")
+    row = con.execute(
+        "select band_psi from marts.health_band_stability order by as_of_date desc limit 1").fetchone()
+    psi = None if row is None else row[0]
     if psi is None:
         return GateResult(name, True, "no band mix 7 days earlier to compare with yet", {"psi": "no history yet"})
     passed = psi <= MAX_BAND_SHIFT_PSI
@@ -131,30 +136,3 @@ def evaluate_gates(con: duckdb.DuckDBPyConnection) -> list[GateResult]:
 def failed_gates(results: list[GateResult]) -> list[GateResult]:
     return [r for r in results if not r.passed]
 
-
-# Band shares on the latest day vs 7 days earlier; PSI = Σ (p - q) · ln(p / q), smoothed.
-BAND_PSI_SQL = """
-with days as (
-    select max(as_of_date) as today from marts.health_scores
-),
-shares as (
-    select
-        s.as_of_date = d.today as is_today,
-        s.health_band,
-        count(*) / sum(count(*)) over (partition by s.as_of_date) as share
-    from marts.health_scores s, days d
-    where s.as_of_date in (d.today, d.today - interval 7 day)
-    group by s.as_of_date, d.today, s.health_band
-),
-paired as (
-    select
-        coalesce(t.health_band, p.health_band) as band,
-        coalesce(t.share, 0) + 0.001 as now_share,
-        coalesce(p.share, 0) + 0.001 as before_share
-    from (select * from shares where is_today) t
-    full join (select * from shares where not is_today) p using (health_band)
-)
-select case when count(*) filter (where before_share > 0.001) = 0 then null
-            else sum((now_share - before_share) * ln(now_share / before_share)) end
-from paired
-"""

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.cs360-installed
 export CS360_HOME ?= $(CURDIR)/.cs360
 export DAGSTER_HOME ?= $(CS360_HOME)/dagster
 
-.PHONY: demo test test-slow dev benchmark clean
+.PHONY: demo test lint test-slow dev benchmark clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 # Both cores: test modules are spread over two workers, each module's fixtures stay in one.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# ruff, then sqlfluff with the dbt templater on both cores (CI runs it after the tests).
+lint: $(STAMP)
+	BIN=$(BIN) bash .ci/lint
 
 # The slow set: real SIGKILLs of child runs, canary secrets through the whole demo, scale cases.
 test-slow: $(STAMP)

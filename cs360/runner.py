@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
+from dagster import AssetKey, DagsterInstance, Definitions, JobExecutionResult
 
 from cs360.dead_runs import process_tags, release_dead_runs
 from cs360_core.settings import Home
 from cs360_core.warehouse_lock import wait_for_warehouse
 from orchestration.automation import STAGE_JOBS, ensure_writer_pool_limit
-from orchestration.launch import NothingToRun, launch_selection
+from orchestration.launch import NothingToRun, execute_in_instance, launch_selection
 from orchestration.systems import SYSTEMS, System, unconfigured
 
 __all__ = ["NothingToRun", "StageRun", "run_stage"]
@@ -27,7 +27,7 @@ __all__ = ["NothingToRun", "StageRun", "run_stage"]
 @dataclass
 class StageRun:
     job_name: str
-    result: ExecuteInProcessResult
+    result: JobExecutionResult
     skipped: list[str]
     instance: DagsterInstance | None = field(default=None, repr=False)
 
@@ -105,12 +105,10 @@ def run_stage(
     ops = {key.to_python_identifier(): {"config": config}
            for key, config in (step_config or {}).items() if key in selection}
     wait_for_warehouse(home.warehouse, log=log)  # a reader holding it: wait, then fail naming the holder
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        asset_selection=selection,
-        tags={**process_tags(), **(tags or {})},
+    result = execute_in_instance(
+        job, instance, selection,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}, **({"ops": ops} if ops else {})},
+        tags={**process_tags(), **(tags or {})},
     )
     return StageRun(job.name, result, sorted(launch.skipped), instance)
 

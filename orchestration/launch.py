@@ -10,12 +10,14 @@ raw-only jobs: each step of an unconfigured system logs its line and yields noth
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from dagster import (
-    AssetKey, AssetSelection, JobDefinition, RunRequest, ScheduleDefinition, ScheduleEvaluationContext, SkipReason,
-    schedule,
+    AssetKey, AssetSelection, DagsterInstance, JobDefinition, RunRequest, ScheduleDefinition,
+    ScheduleEvaluationContext, SkipReason, schedule,
 )
 
 from orchestration import systems as registry
@@ -51,6 +53,39 @@ def launch_selection(job: JobDefinition, asset_graph, systems: Sequence[registry
     if not selection:  # an empty selection would mean "everything" to Dagster
         raise NothingToRun(f"{job.name}: every system it needs is unconfigured, nothing to run")
     return Launch(job.name, selection, skipped)
+
+
+# The code location workspace.yaml declares (`dagster dev -w workspace.yaml`), and the name
+# Dagster gives the repository of a Definitions object: the UI files a run under both.
+CODE_LOCATION = "cs360"
+DEFINITIONS_MODULE, DEFINITIONS_ATTRIBUTE = "orchestration.definitions", "defs"
+REPOSITORY_NAME = "__repository__"
+
+
+def execute_in_instance(job: JobDefinition, instance: DagsterInstance, selection: Sequence[AssetKey],
+                        run_config: Mapping[str, object], tags: Mapping[str, str]):
+    """Runs `selection` of `job` in this process, recorded in `instance` as a run of the code
+    location's job, as a launch from the UI or a schedule is: the UI lists it on the job's
+    page and can re-execute it (from failure, say). `execute_in_process` records no origin,
+    and Dagster offers no public call that runs a run created with one in-process, hence
+    the internal names here. Returns the run's `JobExecutionResult`."""
+    from dagster._core.definitions.job_base import InMemoryJob
+    from dagster._core.execution.api import create_execution_plan, execute_run
+    from dagster._core.remote_origin import ManagedGrpcPythonEnvCodeLocationOrigin, RemoteRepositoryOrigin
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    in_process = InMemoryJob(job.as_ephemeral_job(resource_defs={}, input_values={}))  # steps in this process
+    plan = create_execution_plan(in_process.get_subset(asset_selection=frozenset(selection)), run_config=run_config,
+                                 instance_ref=instance.get_ref() if instance.is_persistent else None)
+    location = ManagedGrpcPythonEnvCodeLocationOrigin(
+        LoadableTargetOrigin(executable_path=sys.executable, module_name=DEFINITIONS_MODULE,
+                             attribute=DEFINITIONS_ATTRIBUTE, working_directory=os.getcwd()),
+        location_name=CODE_LOCATION)
+    run = instance.create_run_for_job(
+        job_def=in_process.get_definition(), execution_plan=plan, run_config=run_config,
+        tags={**job.run_tags, **tags}, asset_selection=frozenset(selection),
+        remote_job_origin=RemoteRepositoryOrigin(location, REPOSITORY_NAME).get_job_origin(job.name))
+    return execute_run(in_process, run, instance)
 
 
 def _scheduled(name: str, job, cron: str, description: str, systems: Sequence[registry.System]

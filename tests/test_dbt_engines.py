@@ -81,8 +81,10 @@ def _models() -> set[str]:
 
 
 # A local Spark session (JVM start, Hive metastore, one catalog query per schema) takes
-# minutes on two busy cores, so Spark is in the slow set (make test-slow).
-@pytest.mark.parametrize("engine", ["duckdb", "postgres", pytest.param("spark", marks=pytest.mark.slow)])
+# minutes on two busy cores, so Spark is in the slow set (make test-slow). So is DuckDB: the
+# default suite's test_dbt_project.py builds (compiles, runs and tests) every model there.
+@pytest.mark.parametrize("engine", [pytest.param("duckdb", marks=pytest.mark.slow), "postgres",
+                                    pytest.param("spark", marks=pytest.mark.slow)])
 def test_project_compiles_on_engine(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     reason = _skip_reason(engine)
     if reason:

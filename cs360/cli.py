@@ -191,10 +191,10 @@ def _serve(args, home) -> int:
 
 
 def _scorecard(args, home) -> int:
-    from cs360_core import duckdb_limits
-    from learning import propose
+    from cs360_core import warehouse
+    from learning import propose, scorecard
 
-    with duckdb_limits.connect(home.warehouse) as con:
+    with warehouse.working_copy(home, reads=(*scorecard.READS, "seeds", "marts.health_scores")) as con:
         try:
             figures = propose.report(con)
         except LookupError as missing:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cs360 import report
 from cs360.runner import run_stage
+from cs360_core import warehouse
 from cs360_core.settings import Home
 
 
@@ -58,7 +59,7 @@ def reset_if_new_world(home: Home, world: Path) -> None:
         previous = json.loads(marker.read_text())
         if not same_company(previous, current):
             print("a different world than last time: starting from an empty warehouse")
-            home.warehouse.unlink(missing_ok=True)
+            warehouse.drop_own_schemas(home)
             shutil.rmtree(home.dlt_dir, ignore_errors=True)
         elif previous.get("as_of") != current.get("as_of"):
             print(f"the same world, now as of {current['as_of']} (was {previous['as_of']}): "
@@ -93,7 +94,7 @@ def print_summary(home: Home, stage, seconds: float) -> None:
     print(f"job {stage.job_name}: {'succeeded' if stage.success else 'FAILED'} in {seconds:.1f} s")
     for step in stage.failed_steps():
         print(f"  failed step: {step}")
-    if home.warehouse.exists():
+    if warehouse.exists(home):
         with report.warehouse(home) as con:
             print("rows per source table:")
             for table, count in report.raw_row_counts(con).items():
@@ -107,6 +108,6 @@ def print_summary(home: Home, stage, seconds: float) -> None:
             alerts = report.alert_delivery_counts(con)
             if alerts:
                 print("alerts to the webhook: " + ", ".join(f"{status} {n}" for status, n in alerts.items()))
-    print(f"warehouse: {home.warehouse}")
+    print(f"warehouse: {warehouse.describe(home)}")
     print(f"explore it: DAGSTER_HOME={home.dagster_home} CS360_HOME={home.root} "
           f".venv/bin/dagster dev   (from the repository root; or `make dev`)")

@@ -1,11 +1,12 @@
-"""Read-only questions to the warehouse, for the demo summary and `cs360 status`."""
+"""Read-only questions to the warehouse, for the demo summary and `cs360 status`, in SQL
+that DuckDB and PostgreSQL both take (cs360_core.warehouse.connect)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import contextmanager
 
-from cs360_core import duckdb_limits
+from cs360_core import warehouse as engines
 from cs360_core.introspection import table_names
 from cs360_core.settings import Home
 from orchestration.systems import SYSTEMS, System
@@ -15,11 +16,8 @@ RAW_DATASETS = tuple(system.raw_dataset for system in SYSTEMS)
 
 @contextmanager
 def warehouse(home: Home):
-    con = duckdb_limits.connect(home.warehouse, read_only=True)
-    try:
+    with engines.connect(home, read_only=True) as con:
         yield con
-    finally:
-        con.close()
 
 
 def _raw_datasets(systems: Sequence[System] | None) -> tuple[str, ...]:
@@ -64,8 +62,9 @@ def last_sync_runs(con) -> list[dict]:
         return []
     frame = con.execute("""
         select destination, finished_at, planned, sent, succeeded, failed, api_calls, dry_run
-        from reverse_etl.sync_runs
-        qualify row_number() over (partition by destination order by finished_at desc) = 1
+        from (select *, row_number() over (partition by destination order by finished_at desc) as latest
+              from reverse_etl.sync_runs) as runs
+        where latest = 1
         order by destination
     """).df()
     return frame.to_dict("records")
@@ -90,7 +89,7 @@ def churn_model_status(con) -> str:
         from marts.churn_predictions p
         inner join learning.model_versions v using (model_version)
         where p.as_of_date = (select max(as_of_date) from marts.churn_predictions)
-        group by all
+        group by 1, 2, 3
     """).fetchall()
     if not row:
         return "churn model: no predictions yet; CRM churn risk is null"

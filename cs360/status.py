@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dagster import DagsterInstance, RunsFilter
 
 from cs360 import report
+from cs360_core import warehouse
 from cs360_core.settings import Home
 from orchestration.automation import STAGE_JOBS
 from orchestration.systems import System
@@ -24,7 +25,7 @@ def print_status(home: Home, systems: Sequence[System] | None = None) -> None:
             print(f"  {job.name:<16} {record.dagster_run.status.value:<10} {record.create_timestamp:%Y-%m-%d %H:%M} UTC")
         else:
             print(f"  {job.name:<16} never run")
-    if not home.warehouse.exists():
+    if not warehouse.exists(home):
         print(f"no warehouse yet at {home.warehouse}")
         return
     with report.warehouse(home) as con:

@@ -5,6 +5,8 @@ nothing but the pipeline ever opens `warehouse.duckdb`. At the end of each run t
 are copied into a new file next to the published one and moved over it with `os.replace`:
 a reader that has the old copy open keeps reading it (the old inode lives until it is
 closed), the next connection sees the new one, and neither side ever waits for the other.
+On PostgreSQL (cs360_core.warehouse) readers could share the database, but the web app
+keeps reading the same local copy: it is made from the PostgreSQL marts the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from cs360_core import warehouse
 from cs360_core.introspection import column_names, table_exists, table_names
 from cs360_core.settings import Home
 
@@ -58,12 +61,15 @@ def publish_marts(home: Home, *, run_id: str | None = None) -> Publication:
     refreshed_at = datetime.now(timezone.utc).replace(microsecond=0)
     try:
         with duckdb.connect(str(staging)) as con:
-            con.execute(f"attach '{_sql_literal(home.warehouse)}' as {WAREHOUSE_ALIAS} (read_only)")
-            tables = _tables_to_publish(con)
-            rows = 0
-            for schema, table in tables:
-                rows += _copy_table(con, schema, table)
-            con.execute(f"detach {WAREHOUSE_ALIAS}")
+            if warehouse.is_postgres():
+                tables, rows = _copy_from_postgres(con, target.parent)
+            else:
+                con.execute(f"attach '{_sql_literal(home.warehouse)}' as {WAREHOUSE_ALIAS} (read_only)")
+                tables = _tables_to_publish(con)
+                rows = 0
+                for schema, table in tables:
+                    rows += _copy_table(con, schema, table)
+                con.execute(f"detach {WAREHOUSE_ALIAS}")
             _write_refresh(con, refreshed_at, run_id, tables)
             con.execute("checkpoint")
         with open(staging, "rb+") as written:
@@ -90,6 +96,18 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
         f'create table {target}."{table}" as select * from {WAREHOUSE_ALIAS}."{schema}"."{table}"'
         + (f" order by {', '.join(sort)}" if sort else ""))
     return con.execute(f'select count(*) from {target}."{table}"').fetchone()[0]
+
+
+def _copy_from_postgres(con: duckdb.DuckDBPyConnection, folder: Path) -> tuple[list[tuple[str, str]], int]:
+    with warehouse.connect_postgres_read_only() as pg:
+        tables = [("marts", table) for table in table_names(pg, "marts")]
+        tables += [(schema, table) for schema, table in EXTRA_TABLES if table_exists(pg, schema, table)]
+        rows = 0
+        for schema, table in tables:
+            con.execute(f'create schema if not exists "{schema}"')
+            sort = [key for key in SORT_KEYS if key in column_names(pg, schema, table)]
+            rows += warehouse.copy_table_from_postgres(pg, con, schema, table, folder, order_by=sort)
+    return tables, rows
 
 
 def _write_refresh(con, refreshed_at: datetime, run_id: str | None, tables: list[tuple[str, str]]) -> None:

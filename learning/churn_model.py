@@ -43,6 +43,10 @@ from learning.features import FEATURE_TABLE, build_features
 
 VERSIONS = "learning.model_versions"
 PREDICTIONS = "marts.churn_predictions"
+# What a run reads and writes, for a warehouse that is not DuckDB (cs360_core.warehouse.working_copy)
+READS = ("learning", VERSIONS, PREDICTIONS, "marts.health_scores", "intermediate.int_crm__contract_outcomes",
+         "intermediate.int_crm__contracts")
+WRITES = ("learning", PREDICTIONS)
 OUTCOMES = "learning_outcomes"  # temp copy of intermediate.int_crm__contract_outcomes for one run
 LEARNER = "HistGradientBoostingClassifier"
 # Isotonic calibration is a step function: past the last churner (or the first) of the held-out

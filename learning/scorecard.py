@@ -42,6 +42,9 @@ TABLE = "learning.scorecard_weights"
 COMPONENT_VALUES = "intermediate.int_health__component_values"
 SEED_WEIGHTS = "seeds.health_score_weights"
 OUTCOMES = "intermediate.int_crm__contract_outcomes"
+# What a run reads and writes, for a warehouse that is not DuckDB (cs360_core.warehouse.working_copy)
+READS = ("learning", COMPONENT_VALUES, OUTCOMES, SEED_WEIGHTS)
+WRITES = ("learning",)
 STAGE_HORIZON_DAYS = {"renewal": 90, "adoption": 180, "onboarding": 180}
 WEIGHT_DECIMALS = 4  # the seed's decimal(9, 4)
 PINNED_ENV = "CS360_SCORECARD"

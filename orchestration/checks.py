@@ -20,7 +20,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from cs360_core import duckdb_limits
+from cs360_core import warehouse
 from cs360_core.settings import Home
 from orchestration.automation import DUCKDB_WRITER_POOL
 from reverse_etl import gates
@@ -70,7 +70,7 @@ def sync_gate_checks(home: Home) -> list[AssetChecksDefinition]:
         @asset_check(asset=CRM_PAYLOAD, name=name, blocking=True, additional_deps=[extra_dep],
                      pool=DUCKDB_WRITER_POOL, description=description)
         def _gate() -> AssetCheckResult:
-            with duckdb_limits.connect(home.warehouse, read_only=True) as con:
+            with warehouse.working_copy(home, reads=("marts", "learning"), read_only=True) as con:
                 result = gates.GATE_FUNCTIONS[name](con)
             return AssetCheckResult(passed=result.passed, description=result.reason, metadata=result.metadata)
 

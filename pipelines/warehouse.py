@@ -1,5 +1,6 @@
 """The one place that knows how a source lands in the warehouse: a dlt pipeline per source,
-writing dataset `raw_<source>` into `<home>/warehouse.duckdb`, state under `<home>/dlt`."""
+writing dataset `raw_<source>` into the warehouse `CS360_WAREHOUSE` names (`<home>/warehouse.duckdb`
+by default, or the PostgreSQL database of `CS360_POSTGRES_URL`), state under `<home>/dlt`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import dlt
 from dlt.common.runtime.collector import NullCollector
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from cs360_core import duckdb_limits
+from cs360_core import duckdb_limits, warehouse
 from cs360_core.killpoints import kill_point
 from cs360_core.settings import Home
 
@@ -28,13 +29,26 @@ def warehouse_pipeline(source_name: str, home: Home) -> dlt.Pipeline:
     dlt.config["load.workers"] = 1
     return dlt.pipeline(
         pipeline_name=f"cs360_{source_name}",
-        # DuckDB's memory bound (cs360_core.duckdb_limits), set on each connection dlt opens
-        destination=dlt.destinations.duckdb(DuckDbCredentials(
-            str(home.warehouse), global_config=duckdb_limits.duckdb_config())),
+        destination=destination(home),
         dataset_name=raw_dataset(source_name),
         pipelines_dir=str(home.dlt_dir),
         progress=LoadJobKillPoint(),
     )
+
+
+def destination(home: Home):
+    """dlt's destination for the configured warehouse engine, read when a run starts."""
+    if warehouse.is_postgres():
+        from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+        # the URL carries the credentials: handed to dlt (which masks the password), never logged
+        credentials = PostgresCredentials(warehouse.postgres_url())
+        if credentials.password is None:
+            credentials.password = ""  # a passwordless role (trust or peer auth): dlt requires the field
+        credentials.resolve()
+        return dlt.destinations.postgres(credentials=credentials)
+    # DuckDB's memory bound (cs360_core.duckdb_limits), set on each connection dlt opens
+    return dlt.destinations.duckdb(DuckDbCredentials(str(home.warehouse), global_config=duckdb_limits.duckdb_config()))
 
 
 class LoadJobKillPoint(NullCollector):

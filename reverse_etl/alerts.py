@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 import requests
 
-from cs360_core import duckdb_limits
+from cs360_core import warehouse
 from cs360_core.configuration import SourceNotConfigured
 from cs360_core.http import RateLimitExhausted, RetriesExhausted, RetryPolicy, TransientError
 from cs360_core.introspection import column_names, table_exists
@@ -283,7 +283,7 @@ def deliver_alerts(
     """Post every alert not delivered yet. Raises `SourceNotConfigured` without a URL; an
     unusable URL fails the run with a reason that does not repeat it."""
     run = AlertRun(uuid.uuid4().hex, now_utc())
-    if not home.warehouse.exists():
+    if not warehouse.exists(home):
         log("alerts: no warehouse yet, nothing to deliver")
         run.status = "succeeded"
         return run
@@ -295,7 +295,8 @@ def deliver_alerts(
             run.status, run.error = "failed", f"{WEBHOOK_ENV}: {invalid.reason}"
             log(f"alerts: {run.error}; nothing posted")
             return run
-    with duckdb_limits.connect(home.warehouse, read_only=dry_run) as con:
+    with warehouse.working_copy(home, reads=(ALERTS_MODEL, "marts.customer_360", "reverse_etl"),
+                                writes=("reverse_etl",), read_only=dry_run) as con:
         if not table_exists(con, "marts", "alerts"):
             log(f"alerts: {ALERTS_MODEL} does not exist yet, nothing to deliver")
             run.status = "dry_run" if dry_run else "succeeded"

@@ -196,8 +196,10 @@ def last_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
     columns = ["destination", "finished_at", "planned", "sent", "succeeded", "failed", "api_calls",
                "duration_seconds", *extra]
     frame = con.execute(f"""
-        select {', '.join(columns)} from reverse_etl.sync_runs where not dry_run
-        qualify row_number() over (partition by destination order by finished_at desc) = 1
+        select {', '.join(columns)}
+        from (select *, row_number() over (partition by destination order by finished_at desc) as latest
+              from reverse_etl.sync_runs where not dry_run) as runs
+        where latest = 1
         order by destination
     """).df()
     return frame.astype(object).where(frame.notna(), None).to_dict("records")

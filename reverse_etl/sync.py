@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from cs360_core import duckdb_limits
+from cs360_core import warehouse
 from cs360_core.configuration import SourceNotConfigured
 from cs360_core.introspection import column_names
 from cs360_core.killpoints import kill_point
@@ -55,6 +55,11 @@ DESTINATIONS = ("salesforce", "hubspot")
 # How a warehouse value goes on each vendor's wire (and into its fingerprint).
 WIRE = {"salesforce": salesforce_value, "hubspot": hubspot_value}
 SAMPLE = 5
+
+# What a sync reads and writes, for a warehouse that is not DuckDB (cs360_core.warehouse.working_copy):
+# the mapped model and the gates' marts, the churn model versions, its own bookkeeping.
+READS = ("marts", "learning", "reverse_etl")
+WRITES = ("reverse_etl",)
 
 
 class SyncAborted(RuntimeError):
@@ -255,11 +260,11 @@ def sync_destination(
     if name not in mappings.destinations:
         raise SyncAborted(f"{name}: not a destination in the mappings ({', '.join(mappings.destinations)})")
     destination = mappings.destinations[name]
-    if dry_run and not home.warehouse.exists():
+    if dry_run and not warehouse.exists(home):
         raise SyncAborted(f"{name}: no warehouse yet at {home.warehouse}: run ingest and transform first")
     run = SyncRun(uuid.uuid4().hex, name, now_utc(), dry_run=dry_run, full_resync=full_resync,
                   force_reason=force_reason.strip() if force_reason else None)
-    with duckdb_limits.connect(home.warehouse, read_only=dry_run) as con:
+    with warehouse.working_copy(home, reads=READS, writes=WRITES, read_only=dry_run) as con:
         try:
             _check_gates(con, run, log)
             _run(con, run, mappings, destination, log, policy, writer, after_batch)

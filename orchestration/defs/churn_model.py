@@ -9,7 +9,7 @@ import os
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
-from cs360_core import duckdb_limits
+from cs360_core import warehouse
 from cs360_core.settings import Home
 from learning import churn_model
 from orchestration.automation import DOWNSTREAM_AUTOMATION, DUCKDB_WRITER_POOL
@@ -47,7 +47,7 @@ def churn_model_assets(home: Home) -> list:
         pool=DUCKDB_WRITER_POOL,
     )
     def churn_model_asset(context: AssetExecutionContext):
-        with duckdb_limits.connect(home.warehouse) as con:
+        with warehouse.working_copy(home, reads=churn_model.READS, writes=churn_model.WRITES) as con:
             summary = churn_model.run(con, settings_from_env(), log=context.log.info)
             n_versions, n_with_model = con.execute(
                 "select count(*), count(model) from learning.model_versions").fetchall()[0]

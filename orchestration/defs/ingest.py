@@ -4,7 +4,7 @@ the CRM sync when the system is also a destination (orchestration/systems.py).""
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 from dagster_dlt import DagsterDltResource, dlt_assets
 
-from cs360_core import duckdb_limits
+from cs360_core import warehouse
 from cs360_core.configuration import SourceNotConfigured
 from cs360_core.introspection import table_exists
 from cs360_core.settings import Home
@@ -57,7 +57,7 @@ def raw_source_assets(system: System, home: Home) -> AssetsDefinition:
 def table_row_counts(home: Home, keys: list[AssetKey]) -> dict[AssetKey, int]:
     """Rows now in each raw table (`[dataset, table]` keys), for the row-count checks."""
     counts = {}
-    with duckdb_limits.connect(home.warehouse, read_only=True) as con:
+    with warehouse.connect(home, read_only=True) as con:
         for key in keys:
             schema, table = key.path
             if table_exists(con, schema, table):

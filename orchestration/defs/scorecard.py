@@ -10,7 +10,7 @@ graph; Dagster runs the dbt assets before and after it as separate steps.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from cs360_core import duckdb_limits
+from cs360_core import warehouse
 from cs360_core.settings import Home
 from learning import scorecard
 from orchestration.automation import DOWNSTREAM_AUTOMATION, DUCKDB_WRITER_POOL
@@ -38,7 +38,7 @@ def scorecard_assets(home: Home) -> list:
         if scorecard.is_pinned():
             context.log.info("CS360_SCORECARD=pinned: scoring with the seed scorecard, nothing fit")
             return MaterializeResult(metadata={"pinned": True, "fit_this_run": 0})
-        with duckdb_limits.connect(home.warehouse) as con:
+        with warehouse.working_copy(home, reads=scorecard.READS, writes=scorecard.WRITES) as con:
             summary = scorecard.run(con, scorecard.ScorecardSettings.from_env(), log=context.log.info)
             n_versions, latest = con.execute(
                 f"select count(distinct scorecard_version), max(scorecard_version) from {scorecard.TABLE}").fetchall()[0]

@@ -28,18 +28,20 @@
   so they never match each other.
 #}
 {% macro normalize_company_name(column) -%}
+    {%- set b = cs360.regex_word_boundary() -%}
+    {%- set s = cs360.regex_space() -%}
     nullif(
-        regexp_replace(
-            regexp_replace(
-                regexp_replace(
-                    regexp_replace(lower(trim({{ column }})), '[.]', '', 'g'),
-                    '株式会社|有限会社|合同会社|[(（]\s*[株有]\s*[)）]|㈱|㈲', ' ', 'g'
+        {{ cs360.regexp_replace_all(
+            cs360.regexp_replace_all(
+                cs360.regexp_replace_all(
+                    cs360.regexp_replace_all("lower(trim(" ~ column ~ "))", "'[.]'", "''"),
+                    "'株式会社|有限会社|合同会社|[(（]" ~ s ~ "*[株有]" ~ s ~ "*[)）]|㈱|㈲'", "' '"
                 ),
-                '\b(inc|incorporated|corp|corporation|co|company|ltd|limited|llc|llp|plc|pty|pte|gmbh|ag|kg|sa|sas|sarl|srl|kk|bv|nv)\b',
-                ' ', 'g'
+                "'" ~ b ~ "(inc|incorporated|corp|corporation|co|company|ltd|limited|llc|llp|plc|pty|pte|gmbh|ag|kg|sa|sas|sarl|srl|kk|bv|nv)" ~ b ~ "'",
+                "' '"
             ),
-            '[^\p{L}\p{N}]', '', 'g'
-        ),
+            "'[^" ~ cs360.regex_letters_and_digits() ~ "]'", "''"
+        ) }},
         ''
     )
 {%- endmacro %}

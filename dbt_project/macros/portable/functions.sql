@@ -3,8 +3,11 @@
   the models keep one spelling:
 
   * PostgreSQL: round(double precision, integer). DuckDB, Spark, Snowflake and BigQuery
-    round a float to n places; PostgreSQL only a numeric. Halves round away from zero,
-    as on DuckDB.
+    round a float to n places; PostgreSQL only a numeric. DuckDB rounds the float's exact
+    binary value, halves away from zero: 1.005 (stored as 1.00499999…) gives 1.0, 13.125
+    (stored exactly) gives 13.13. A cast to numeric keeps only the shortest spelling
+    (1.005), which would round up, so where that spelling is a tie the function compares
+    the float's exact value, mantissa / 2^shift, with the tie in integers.
 #}
 {% macro create_portable_functions() -%}
     {{ return(adapter.dispatch('create_portable_functions', 'cs360')()) }}
@@ -13,7 +16,28 @@
 {% macro default__create_portable_functions() -%}{%- endmacro %}
 
 {% macro postgres__create_portable_functions() -%}
+create or replace function public.cs360_round_tie(value double precision, places integer)
+returns double precision language plpgsql immutable strict parallel safe as $fn$
+declare
+    tie numeric := abs(value::numeric) * power(10::numeric, places);  -- n + 0.5
+    bits bigint := ('x' || encode(float8send(abs(value)), 'hex'))::bit(64)::bigint;
+    exponent integer := ((bits >> 52) & 2047)::integer;
+    mantissa numeric := (bits & 4503599627370495) + case when exponent > 0 then 4503599627370496 else 0 end;
+    shift integer := 1075 - greatest(exponent, 1);  -- abs(value) = mantissa / 2^shift
+begin
+    if shift between 1 and 62
+            and mantissa * power(10::numeric, places) * 2 < 2 * tie * (1::bigint << shift)::numeric then
+        return sign(value) * trunc(tie) / power(10::numeric, places);  -- just below the tie
+    end if;
+    return round(value::numeric, places)::double precision;  -- on or above it: away from zero
+end
+$fn$;
 create or replace function public.round(value double precision, places integer)
-returns double precision language sql immutable strict parallel safe
-as $$ select round(value::numeric, places)::double precision $$
+returns double precision language sql immutable strict parallel safe as $fn$
+    select case
+        when value in ('NaN', 'Infinity', '-Infinity') then value
+        when mod(abs(value::numeric) * power(10::numeric, places), 1) = 0.5 then public.cs360_round_tie(value, places)
+        else round(value::numeric, places)::double precision
+    end
+$fn$
 {%- endmacro %}

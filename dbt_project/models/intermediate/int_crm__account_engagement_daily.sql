@@ -150,10 +150,10 @@ select
         rules.recency_weight * case
             when measures.last_touch_on is null then 0
             else greatest(0, least(1,
-                (rules.touch_floor_days - {{ dbt.datediff('measures.last_touch_on', 'measures.as_of_date', 'day') }})
+                cast(rules.touch_floor_days - {{ dbt.datediff('measures.last_touch_on', 'measures.as_of_date', 'day') }} as {{ type_double() }})
                 / (rules.touch_floor_days - rules.touch_target_days)))
         end
-        + rules.meetings_weight * least(1, measures.meetings_90d / rules.meetings_target)
+        + rules.meetings_weight * least(1, cast(measures.meetings_90d as {{ type_double() }}) / rules.meetings_target)
         + rules.executive_weight * case when measures.executive_touches_90d > 0 then 1 else 0 end
     end as engagement_index
 from measures

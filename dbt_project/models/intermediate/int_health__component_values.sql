@@ -32,7 +32,7 @@ product as (
 scored_days as (
     select
         product.*,
-        product.seats / nullif(product.previous_seats, 0) as seat_change_ratio,
+        cast(product.seats as {{ type_double() }}) / nullif(product.previous_seats, 0) as seat_change_ratio,
         (product.mrr / nullif(product.seats, 0))
             / nullif(product.previous_mrr / nullif(product.previous_seats, 0), 0) as seat_price_ratio
     from product
@@ -83,8 +83,8 @@ components as (
     select
         account_id, as_of_date, lifecycle_stage, contract_id,
         'support',
-        case when has_support_data then tickets_90d / nullif(seats, 0) end,
-        {{ format_text("%d support tickets in " ~ support_days ~ " days (%.1f per seat)", "tickets_90d", "tickets_90d / nullif(seats, 0)") }}
+        case when has_support_data then cast(tickets_90d as {{ type_double() }}) / nullif(seats, 0) end,
+        {{ format_text("%d support tickets in " ~ support_days ~ " days (%.1f per seat)", "tickets_90d", "cast(tickets_90d as " ~ type_double() ~ ") / nullif(seats, 0)") }}
     from scored_days
 
     union all
@@ -111,7 +111,7 @@ components as (
     select
         account_id, as_of_date, lifecycle_stage, contract_id,
         'training',
-        case when has_training_data then people_trained / nullif(seats, 0) end,
+        case when has_training_data then cast(people_trained as {{ type_double() }}) / nullif(seats, 0) end,
         {{ format_text("%d of %d seats trained", "people_trained", "seats") }}
     from scored_days
 

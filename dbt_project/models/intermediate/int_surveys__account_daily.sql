@@ -74,6 +74,6 @@ select
         / nullif(counts.promoters + counts.passives + counts.detractors, 0),
         1
     ) as nps,
-    counts.invitations_answered / nullif(counts.invitations_sent, 0) as response_rate
+    cast(counts.invitations_answered as {{ type_double() }}) / nullif(counts.invitations_sent, 0) as response_rate
 from counts
 cross join first_survey

@@ -35,7 +35,7 @@ select
     coalesce(sent.survey, answered.survey) as survey,
     coalesce(sent.invitations_sent, 0) as invitations_sent,
     coalesce(sent.invitations_answered, 0) as invitations_answered,
-    round(sent.invitations_answered / nullif(sent.invitations_sent, 0), 4) as response_rate,
+    round(cast(sent.invitations_answered as {{ type_double() }}) / nullif(sent.invitations_sent, 0), 4) as response_rate,
     coalesce(answered.responses, 0) as responses,
     coalesce(answered.promoters, 0) as promoters,
     coalesce(answered.passives, 0) as passives,

@@ -19,8 +19,8 @@ select
     {{ dbt.any_value('sla_resolution_minutes') }} as sla_resolution_minutes,
     count(*) filter (where first_response_breached) as first_response_breaches,
     count(*) filter (where resolution_breached) as resolution_breaches,
-    round(count(*) filter (where sla_breached) / count(*), 4) as sla_breach_rate,
+    round(cast(count(*) filter (where sla_breached) as {{ type_double() }}) / count(*), 4) as sla_breach_rate,
     count(*) filter (where csat is not null) as csat_ratings,
-    round(count(*) filter (where csat = 'good') / nullif(count(*) filter (where csat is not null), 0), 4) as csat
+    round(cast(count(*) filter (where csat = 'good') as {{ type_double() }}) / nullif(count(*) filter (where csat is not null), 0), 4) as csat
 from {{ ref('int_support__tickets') }}
 group by 1, 2, 3

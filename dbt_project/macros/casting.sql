@@ -101,7 +101,8 @@
     {{ return(adapter.dispatch('epoch_seconds', 'cs360')(column)) }}
 {%- endmacro %}
 {% macro default__epoch_seconds(column) -%}
-    extract(epoch from {{ column }})
+    {#- a float, as DuckDB's epoch(): PostgreSQL's numeric would round a duration ending in 5 the other way -#}
+    cast(extract(epoch from {{ column }}) as {{ type_double() }})
 {%- endmacro %}
 {% macro duckdb__epoch_seconds(column) -%}
     epoch({{ column }})

@@ -24,7 +24,7 @@
             {%- do parts.append("cast(" ~ args[position.next] ~ " as text)") -%}
             {%- set position.next = position.next + 1 -%}
         {%- elif piece.startswith('%.') and piece.endswith('f') -%}
-            {%- do parts.append("cast(round(cast(" ~ args[position.next] ~ " as numeric), " ~ piece[2:-1] ~ ") as text)") -%}
+            {%- do parts.append("public.cs360_format_fixed(cast(" ~ args[position.next] ~ " as double precision), " ~ piece[2:-1] ~ ")") -%}
             {%- set position.next = position.next + 1 -%}
         {%- else -%}
             {%- do parts.append("'" ~ piece | replace("'", "''") ~ "'") -%}

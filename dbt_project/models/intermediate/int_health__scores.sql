@@ -45,9 +45,12 @@ weighted as (
 contributions as (
     select
         *,
-        weight / weight_with_data * score as contribution,
+        -- float arithmetic in one order on every engine (PostgreSQL would divide the
+        -- decimals exactly, and a contribution ending in 5 would then round the other way)
+        cast(weight as {{ type_double() }}) / cast(weight_with_data as {{ type_double() }}) * score as contribution,
         -- points the component keeps the score below 100: the size of a negative driver
-        weight / weight_with_data * (100 - score) as points_lost
+        cast(weight as {{ type_double() }}) / cast(weight_with_data as {{ type_double() }}) * (100 - score)
+            as points_lost
     from weighted
     where weight_with_data > 0
         and weight_with_data / total_weight >= {{ var('min_coverage') }}

@@ -123,7 +123,8 @@ summary as (
         count(*) filter (where health_band = '{{ band }}') as n_{{ band }},
         count(*) filter (where health_band = '{{ band }}' and churned) as n_churned_{{ band }},
         {%- endfor %}
-        avg(score) as mean_score,
+        -- summed as decimals: the same mean whatever order an engine adds the rows in
+        cast(sum(cast(score as decimal(18, 6))) as {{ type_double() }}) / nullif(count(score), 0) as mean_score,
         avg(probability) as mean_probability
     from ranked
     group by {{ group_key }}

@@ -11,10 +11,12 @@ select
     count(*) as tickets,
     count(*) filter (where account_id is null) as tickets_unmatched,
     count(*) filter (where status = 'solved') as tickets_solved,
-    round({{ median('first_response_minutes') }}, 1) as median_first_response_minutes,
-    round({{ percentile_cont('first_response_minutes', 0.9) }}, 1) as p90_first_response_minutes,
-    round({{ median('resolution_minutes') }}, 1) as median_resolution_minutes,
-    round({{ percentile_cont('resolution_minutes', 0.9) }}, 1) as p90_resolution_minutes,
+    -- percentiles of whole tenths of a minute: the interpolation between two of them is then
+    -- exact, whatever float formula an engine uses, and a median of x.x5 rounds alike
+    round({{ median('round(first_response_minutes * 10)') }} / 10, 1) as median_first_response_minutes,
+    round({{ percentile_cont('round(first_response_minutes * 10)', 0.9) }} / 10, 1) as p90_first_response_minutes,
+    round({{ median('round(resolution_minutes * 10)') }} / 10, 1) as median_resolution_minutes,
+    round({{ percentile_cont('round(resolution_minutes * 10)', 0.9) }} / 10, 1) as p90_resolution_minutes,
     {{ dbt.any_value('sla_first_response_minutes') }} as sla_first_response_minutes,
     {{ dbt.any_value('sla_resolution_minutes') }} as sla_resolution_minutes,
     count(*) filter (where first_response_breached) as first_response_breaches,

@@ -66,7 +66,7 @@ def _demo(world: Path, home: Path, **env: str) -> subprocess.Popen:
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith(("CS360_", "DAGSTER_", "DBT_"))}
     environment.update({"CS360_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-                        "CS360_DUCKDB_MEMORY_LIMIT": "1GB", **env})
+                        "CS360_DUCKDB_MEMORY_LIMIT": "1GB", "PYTHONUNBUFFERED": "1", **env})
     log = open(home.parent / f"{home.name}.log", "w")  # noqa: SIM115 - closed with the process below
     process = subprocess.Popen([sys.executable, "-m", "cs360.cli", "demo", "--world", str(world)],
                                env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=home.parent)

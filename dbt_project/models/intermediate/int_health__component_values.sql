@@ -63,8 +63,8 @@ components as (
         logins_trend_ratio,
         case
             when logins_trend_ratio < 1
-                then {{ format_text("logins fell %d%% vs previous " ~ window_days ~ " days", "cast(round(100 * (1 - logins_trend_ratio)) as integer)") }}
-            else {{ format_text("logins up %d%% vs previous " ~ window_days ~ " days", "cast(round(100 * (logins_trend_ratio - 1)) as integer)") }}
+                then {{ format_text("logins fell %d%% vs previous " ~ window_days ~ " days", "cast(round(100 * (1 - logins_trend_ratio), 0) as integer)") }}
+            else {{ format_text("logins up %d%% vs previous " ~ window_days ~ " days", "cast(round(100 * (logins_trend_ratio - 1), 0) as integer)") }}
         end
     from scored_days
 
@@ -93,7 +93,7 @@ components as (
         account_id, as_of_date, lifecycle_stage, contract_id,
         'csat',
         csat_90d,
-        {{ format_text("CSAT %d%% (%d of %d ratings good) in " ~ support_days ~ " days", "cast(round(100 * csat_90d) as integer)", "csat_good_90d", "csat_rated_90d") }}
+        {{ format_text("CSAT %d%% (%d of %d ratings good) in " ~ support_days ~ " days", "cast(round(100 * csat_90d, 0) as integer)", "csat_good_90d", "csat_rated_90d") }}
     from scored_days
 
     union all
@@ -175,8 +175,8 @@ components as (
         seat_price_ratio,
         case
             when seat_price_ratio > 1
-                then {{ format_text("price per seat up %d%% at the last renewal", "cast(round(100 * (seat_price_ratio - 1)) as integer)") }}
-            else {{ format_text("price per seat down %d%% at the last renewal", "cast(round(100 * (1 - seat_price_ratio)) as integer)") }}
+                then {{ format_text("price per seat up %d%% at the last renewal", "cast(round(100 * (seat_price_ratio - 1), 0) as integer)") }}
+            else {{ format_text("price per seat down %d%% at the last renewal", "cast(round(100 * (1 - seat_price_ratio), 0) as integer)") }}
         end
     from scored_days
 

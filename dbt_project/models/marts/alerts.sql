@@ -119,7 +119,7 @@ usage_drops as (
         cast(with_previous.as_of_date as timestamp),
         with_previous.as_of_date,
         cast(with_previous.as_of_date as {{ dbt.type_string() }}),
-        {{ format_text("logins fell %d%% (%d in the last 30 days vs %d in the 30 days before); %s of %s seats active", "cast(round(100 * (1 - cast(with_previous.logins_30d as " ~ type_double() ~ ") / with_previous.logins_prev_30d)) as integer)", "with_previous.logins_30d", "with_previous.logins_prev_30d", "coalesce(cast(with_previous.active_users_30d as " ~ (dbt.type_string()) ~ "), '?')", "coalesce(cast(with_previous.seats as " ~ (dbt.type_string()) ~ "), '?')") }},
+        {{ format_text("logins fell %d%% (%d in the last 30 days vs %d in the 30 days before); %s of %s seats active", "cast(round(100 * (1 - cast(with_previous.logins_30d as " ~ type_double() ~ ") / with_previous.logins_prev_30d), 0) as integer)", "with_previous.logins_30d", "with_previous.logins_prev_30d", "coalesce(cast(with_previous.active_users_30d as " ~ (dbt.type_string()) ~ "), '?')", "coalesce(cast(with_previous.seats as " ~ (dbt.type_string()) ~ "), '?')") }},
         coalesce(latest.is_usage_drop, false)
     from with_previous
     left join latest on with_previous.account_id = latest.account_id

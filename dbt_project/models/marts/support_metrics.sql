@@ -11,12 +11,14 @@ select
     count(*) as tickets,
     count(*) filter (where account_id is null) as tickets_unmatched,
     count(*) filter (where status = 'solved') as tickets_solved,
-    -- percentiles of whole tenths of a minute: the interpolation between two of them is then
-    -- exact, whatever float formula an engine uses, and a median of x.x5 rounds alike
-    round({{ median('round(first_response_minutes * 10)') }} / 10, 1) as median_first_response_minutes,
-    round({{ percentile_cont('round(first_response_minutes * 10)', 0.9) }} / 10, 1) as p90_first_response_minutes,
-    round({{ median('round(resolution_minutes * 10)') }} / 10, 1) as median_resolution_minutes,
-    round({{ percentile_cont('round(resolution_minutes * 10)', 0.9) }} / 10, 1) as p90_resolution_minutes,
+    -- percentiles of whole tenths of a minute, rounded to 6 places before the last rounding:
+    -- engines interpolate with different float formulas (35634.5 or 35634.4999…), and a
+    -- result halfway between two tenths must round alike on each
+    round(round({{ median('round(first_response_minutes * 10)') }}, 6) / 10, 1) as median_first_response_minutes,
+    round(round({{ percentile_cont('round(first_response_minutes * 10)', 0.9) }}, 6) / 10, 1)
+        as p90_first_response_minutes,
+    round(round({{ median('round(resolution_minutes * 10)') }}, 6) / 10, 1) as median_resolution_minutes,
+    round(round({{ percentile_cont('round(resolution_minutes * 10)', 0.9) }}, 6) / 10, 1) as p90_resolution_minutes,
     {{ dbt.any_value('sla_first_response_minutes') }} as sla_first_response_minutes,
     {{ dbt.any_value('sla_resolution_minutes') }} as sla_resolution_minutes,
     count(*) filter (where first_response_breached) as first_response_breaches,

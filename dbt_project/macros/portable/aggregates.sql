@@ -23,3 +23,16 @@
 {% macro duckdb__median(column) -%}
     median({{ column }})
 {%- endmacro %}
+
+{#
+  dbt-spark's listagg drops the order by (with a warning), so a list such as top_reasons
+  would come out in arrival order. Spark 4 has listagg … within group (order by …);
+  dbt looks up the root project's spark__listagg before its own.
+#}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- if limit_num -%}
+        {{ exceptions.raise_compiler_error("listagg with a limit is not supported on Spark") }}
+    {%- endif -%}
+    listagg({{ measure }}, {{ delimiter_text }})
+    {%- if order_by_clause %} within group ({{ order_by_clause }}){% endif %}
+{%- endmacro %}

@@ -36,3 +36,15 @@
     listagg({{ measure }}, {{ delimiter_text }})
     {%- if order_by_clause %} within group ({{ order_by_clause }}){% endif %}
 {%- endmacro %}
+
+{# The distinct values of a text expression, sorted, joined by a delimiter. #}
+{% macro listagg_distinct_sorted(expression, delimiter_text) -%}
+    {{ return(adapter.dispatch('listagg_distinct_sorted', 'cs360')(expression, delimiter_text)) }}
+{%- endmacro %}
+{% macro default__listagg_distinct_sorted(expression, delimiter_text) -%}
+    string_agg(distinct {{ expression }}, {{ delimiter_text }} order by {{ expression }})
+{%- endmacro %}
+{# Spark 4.3's listagg(distinct …) within group fails in its optimizer (ClassCastException). #}
+{% macro spark__listagg_distinct_sorted(expression, delimiter_text) -%}
+    nullif(array_join(array_sort(collect_set({{ expression }})), {{ delimiter_text }}), '')
+{%- endmacro %}

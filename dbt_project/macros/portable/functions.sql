@@ -58,3 +58,23 @@ returns text language sql immutable strict parallel safe as $fn$
     end
 $fn$
 {%- endmacro %}
+
+{#
+  How an incremental model replaces the days it scores again. `delete+insert` on the
+  unique key where the adapter has it (DuckDB, PostgreSQL, Snowflake, …). dbt-spark has no
+  delete+insert; on Parquet tables (no merge without Delta or Iceberg) the model is
+  partitioned by day and `insert_overwrite` replaces the partitions of the days written,
+  with dynamic partition overwrite: the same rows as delete+insert on (account, day) when
+  every run writes whole days. Spark stores a partition column last in the table.
+#}
+{% macro daily_upsert_strategy() -%}
+    {{ return(adapter.dispatch('daily_upsert_strategy', 'cs360')()) }}
+{%- endmacro %}
+{% macro default__daily_upsert_strategy() -%}{{ return('delete+insert') }}{%- endmacro %}
+{% macro spark__daily_upsert_strategy() -%}{{ return('insert_overwrite') }}{%- endmacro %}
+
+{% macro daily_upsert_partition(day_column) -%}
+    {{ return(adapter.dispatch('daily_upsert_partition', 'cs360')(day_column)) }}
+{%- endmacro %}
+{% macro default__daily_upsert_partition(day_column) -%}{{ return(none) }}{%- endmacro %}
+{% macro spark__daily_upsert_partition(day_column) -%}{{ return([day_column]) }}{%- endmacro %}

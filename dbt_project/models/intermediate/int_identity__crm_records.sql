@@ -111,8 +111,7 @@ views as (
         count(distinct candidate_record_id) filter (where match_rule = 'normalized_name') as n_name,
         min(candidate_record_id) filter (where match_rule = 'account_domain') as domain_candidate,
         min(candidate_record_id) filter (where match_rule = 'normalized_name') as name_candidate,
-        string_agg(distinct candidate_account || ' (' || match_rule || ')', ', '
-                   order by candidate_account || ' (' || match_rule || ')') as candidate_accounts
+        {{ listagg_distinct_sorted("candidate_account || ' (' || match_rule || ')'", "', '") }} as candidate_accounts
     from candidates
     group by source_system, record_id
 ),

@@ -2,7 +2,8 @@
     config(
         materialized='incremental',
         unique_key=['account_id', 'as_of_date'],
-        incremental_strategy='delete+insert',
+        incremental_strategy=daily_upsert_strategy(),
+        partition_by=daily_upsert_partition('as_of_date'),
         on_schema_change='sync_all_columns',
     )
 }}

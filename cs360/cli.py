@@ -99,19 +99,25 @@ def _world(args, home) -> int:
 
 
 def _sandbox(args, home) -> int:
-    from sandbox.doubles.server import serve_forever
+    from sandbox.doubles.server import PortTaken, serve_forever
 
-    serve_forever(args.world, home.sandbox_dir, ports={"salesforce": args.salesforce_port, "hubspot": args.hubspot_port})
+    try:
+        serve_forever(args.world, home.sandbox_dir,
+                      ports={"salesforce": args.salesforce_port, "hubspot": args.hubspot_port})
+    except PortTaken as taken:
+        print(taken, file=sys.stderr)
+        return 1
     return 0
 
 
 def _demo(args, home) -> int:
     from cs360.demo import run_demo
     from cs360_core.warehouse_lock import WarehouseLocked
+    from sandbox.doubles.process import SandboxStartError
 
     try:
         return run_demo(home, size=args.size, seed=args.seed, world=args.world)
-    except WarehouseLocked as reason:  # another process holds the warehouse: say who, no traceback
+    except (WarehouseLocked, SandboxStartError) as reason:  # another process holds the warehouse: say who, no traceback
         print(reason, file=sys.stderr)
         return 1
 

@@ -70,12 +70,13 @@ def reset_if_new_world(home: Home, world: Path) -> None:
 
 def run_demo(home: Home, size: str = "S", seed: int = 42, world: Path | None = None,
              stage_name: str = "all") -> int:
-    from sandbox.doubles.server import Sandbox
+    from sandbox.doubles.process import SandboxProcess
 
     world_dir = prepare_world(home, size, seed, world)
     reset_if_new_world(home, world_dir)
     started = time.monotonic()
-    with Sandbox(world_dir, home.sandbox_dir) as sandbox:
+    # the doubles serve from their own process: the run's time and memory are the pipeline's
+    with SandboxProcess(world_dir, home.sandbox_dir) as sandbox:
         os.environ.update(sandbox.env)
         print(f"sandbox up: Salesforce {sandbox.env['SALESFORCE_INSTANCE_URL']}, "
               f"HubSpot {sandbox.env['HUBSPOT_BASE_URL']}")

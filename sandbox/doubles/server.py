@@ -54,6 +54,10 @@ DEFAULT_PORTS = {"salesforce": 8443, "hubspot": 8444, "zendesk": 8445, "freshdes
 ZENDESK_EMAIL = "integration@zendesk.cs360.invalid"
 
 
+class PortTaken(OSError):
+    """A port the sandbox was asked to serve on is taken."""
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs):  # tests read the RequestLog instead
         pass
@@ -162,8 +166,12 @@ class Sandbox:
 
     def _serve(self, app, port: int, ssl_context) -> int:
         handler = _QuietHandler if self.quiet else WSGIRequestHandler
-        server = make_server(self.host, port, app, threaded=True, request_handler=handler,
-                             ssl_context=ssl_context)
+        try:
+            server = make_server(self.host, port, app, threaded=True, request_handler=handler,
+                                 ssl_context=ssl_context)
+        except SystemExit:  # werkzeug prints why it could not bind and exits: name the system instead
+            raise PortTaken(f"{app.vendor}: port {port} on {self.host} is already in use "
+                            "(another sandbox running? pick another port or 0 for a free one)") from None
         # a short poll interval keeps stop() quick (tests start a sandbox per test)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                   name=f"sandbox-{app.vendor}", daemon=True)

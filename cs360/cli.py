@@ -127,7 +127,7 @@ def _run(args, home) -> int:
     from cs360_core.warehouse_lock import WarehouseLocked
 
     try:
-        stage = run_stage(home, args.stage)
+        stage = run_stage(home, args.stage, parallel=True)
     except (NothingToRun, WarehouseLocked) as reason:
         print(reason, file=sys.stderr)
         return 1

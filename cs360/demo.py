@@ -80,7 +80,7 @@ def run_demo(home: Home, size: str = "S", seed: int = 42, world: Path | None = N
         os.environ.update(sandbox.env)
         print(f"sandbox up: Salesforce {sandbox.env['SALESFORCE_INSTANCE_URL']}, "
               f"HubSpot {sandbox.env['HUBSPOT_BASE_URL']}")
-        stage = run_stage(home, stage_name)
+        stage = run_stage(home, stage_name, parallel=True)
     print_summary(home, stage, time.monotonic() - started)
     return 0 if stage.success and not _sync_failures(home) else 1
 

@@ -12,7 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dagster import AssetKey, DagsterInstance, Definitions, JobExecutionResult
+import os
+
+from dagster import (
+    AssetKey, DagsterInstance, Definitions, JobExecutionResult, build_reconstructable_job, execute_job,
+)
 
 from cs360.dead_runs import process_tags, release_dead_runs
 from cs360_core.settings import Home
@@ -80,18 +84,25 @@ def run_stage(
     step_config: Mapping[AssetKey, dict] | None = None,
     skipped: dict[str, str] | None = None,
     tags: Mapping[str, str] | None = None,
+    parallel: bool = False,
 ) -> StageRun:
     """Runs the stage's job, leaving out unconfigured systems as the schedules do
     (orchestration/launch.py); `log_level` sets Dagster's console logger.
     `only`: run at most these of the job's assets; `step_config`: run config of an asset's
     step; `skipped`: the systems to leave out, when the caller decides (default: the
-    unconfigured ones); `tags`: added to the run's."""
+    unconfigured ones); `tags`: added to the run's. `parallel`: independent steps (the
+    sources) run side by side, each in its own process (Dagster's multiprocess executor),
+    on the registry's definitions of this home; writes still take the one writer slot."""
     from orchestration.definitions import build_definitions
 
     instance = DagsterInstance.get()
     if ensure_writer_pool_limit(instance):  # DAGSTER_HOME is not the home's: give it the limit
         log(f"Dagster instance {instance.root_directory}: writer pool limited to one step at a time")
     release_dead_runs(instance, log)
+    in_processes = parallel and systems is SYSTEMS and defs is None  # step processes rebuild the registry's job
+    if in_processes:
+        from orchestration.step_processes import definitions
+        defs = definitions(str(home.root))  # the object the job is rebuilt from in this process
     defs = defs or build_definitions(home, systems)
     job = defs.resolve_job_def(STAGE_JOBS[stage].name)
     if skipped is None:
@@ -105,10 +116,33 @@ def run_stage(
     ops = {key.to_python_identifier(): {"config": config}
            for key, config in (step_config or {}).items() if key in selection}
     wait_for_warehouse(home.warehouse, log=log)  # a reader holding it: wait, then fail naming the holder
-    result = execute_in_instance(
-        job, instance, selection,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}, **({"ops": ops} if ops else {})},
-        tags={**process_tags(), **(tags or {})},
-    )
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **({"ops": ops} if ops else {})}
+    run_tags = {**process_tags(), **(tags or {})}
+    if in_processes:
+        result = _execute_in_processes(home, job.name, instance, selection, run_tags, run_config)
+    else:
+        result = execute_in_instance(job, instance, selection, run_config=run_config, tags=run_tags)
     return StageRun(job.name, result, sorted(launch.skipped), instance)
 
+
+# Step processes at once: the sources wait on their APIs most of the time, so more than the
+# cores; the writes still take turns in the writer slot.
+MAX_CONCURRENT_STEPS = 4
+_forkserver_started = False
+
+
+def _execute_in_processes(home: Home, job_name: str, instance: DagsterInstance, selection, tags, run_config):
+    """The job on Dagster's multiprocess executor. The first such run of this process forks
+    its steps from a forkserver that has built the definitions once
+    (orchestration/step_processes.py); the forkserver keeps the environment it started with
+    (the sources' endpoints), so any later run in the same process spawns fresh processes."""
+    global _forkserver_started
+    os.environ["CS360_HOME"] = str(home.root)  # the step processes read the same home
+    job = build_reconstructable_job("orchestration.step_processes", "stage_job",
+                                    reconstructable_args=(job_name, str(home.root)))
+    start = ({"spawn": {}} if _forkserver_started else
+             {"forkserver": {"preload_modules": ["orchestration.step_processes_warm"]}})
+    _forkserver_started = True
+    execution = {"multiprocess": {"max_concurrent": MAX_CONCURRENT_STEPS, "start_method": start}}
+    return execute_job(job, instance=instance, raise_on_error=False, asset_selection=selection, tags=tags,
+                       run_config={**run_config, "execution": {"config": execution}})

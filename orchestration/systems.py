@@ -58,6 +58,12 @@ class System:
     description: str = ""
     crm_destination: str | None = None         # reverse ETL writes back to it (reverse_etl/mappings.yaml)
     dbt_source: str | None = None              # the dbt source's name, when not the system's name
+    # its resources extract side by side in threads (dlt's `parallelize`): API pages overlap
+    # their waits; off where resources share one connection or already stream Arrow batches
+    parallel_extract: bool = True
+    # its extract reads the warehouse (loaded keys, loaded files): it holds the writer slot
+    # for the whole step instead of only around the load
+    extract_reads_warehouse: bool = False
 
     def __post_init__(self) -> None:
         if self.freshness not in FRESHNESS_CLASSES:
@@ -93,6 +99,8 @@ SYSTEMS: tuple[System, ...] = (
         env_vars=("PRODUCT_DB_URL", "PRODUCT_EVENTS_PATH"),
         freshness=DAILY,
         description="Product database (tenants, users) and event files",
+        parallel_extract=False,  # one SQLAlchemy source (dlt's sql_database) and Arrow batches of files
+        extract_reads_warehouse=True,  # deleted rows and unfinished event loads are found in the warehouse
         tables={
             "tenants": {"tenant_id": "VARCHAR", "name": "VARCHAR", "signup_email": "VARCHAR",
                         "created_at": "TIMESTAMPTZ",

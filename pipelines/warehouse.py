@@ -68,3 +68,10 @@ def rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
         return {}
     counts = trace.last_normalize_info.row_counts
     return {table: n for table, n in counts.items() if not table.startswith("_dlt")}
+
+
+def loader_file_format(pipeline: dlt.Pipeline) -> str | None:
+    """Parquet where the destination takes it (DuckDB reads it with its own parquet reader,
+    in bulk, instead of running the INSERT statements of dlt's default format for JSON
+    rows); otherwise the destination's own preference (None)."""
+    return "parquet" if "parquet" in pipeline.destination.capabilities().supported_loader_file_formats else None

@@ -38,6 +38,7 @@ dev: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/world.py --sizes XS,S,M,L
 	$(BIN)/python benchmarks/ingest_events.py --sizes M L
+	nice -n 10 $(BIN)/python benchmarks/daily_run.py --size M
 	$(BIN)/python benchmarks/sync.py --baseline-records 2000
 	$(BIN)/python benchmarks/bookkeeping.py --alerts 70000 --records 20000
 	$(BIN)/python benchmarks/dbt_models.py --size M --top 15

@@ -19,6 +19,7 @@ from dagster import (
 )
 
 from cs360.dead_runs import process_tags, release_dead_runs
+from cs360_core import killpoints
 from cs360_core.settings import Home
 from cs360_core.warehouse_lock import wait_for_warehouse
 from orchestration.automation import STAGE_JOBS, ensure_writer_pool_limit
@@ -138,6 +139,8 @@ def _execute_in_processes(home: Home, job_name: str, instance: DagsterInstance, 
     (the sources' endpoints), so any later run in the same process spawns fresh processes."""
     global _forkserver_started
     os.environ["CS360_HOME"] = str(home.root)  # the step processes read the same home
+    if os.getpgid(0) == os.getpid():  # a kill point in a step kills the run, as in one process
+        os.environ[killpoints.GROUP_ENV] = str(os.getpid())
     job = build_reconstructable_job("orchestration.step_processes", "stage_job",
                                     reconstructable_args=(job_name, str(home.root)))
     start = ({"spawn": {}} if _forkserver_started else

@@ -18,6 +18,9 @@ import threading
 from pathlib import Path
 
 ENV = "CS360_KILL_AT"
+# set by a run whose steps run in their own processes (cs360/runner.py) when it leads its
+# process group: a kill in a step takes the whole run with it, as in a one-process run
+GROUP_ENV = "CS360_KILL_GROUP"
 LOG_NAME = "kill_points.log"
 POINTS = ("product_event_file", "zendesk_export_page", "dlt_load_job", "dbt_build_event",
           "crm_batch_confirmed", "alert_posted")
@@ -43,6 +46,9 @@ def kill_point(name: str) -> None:
     if os.environ.get("CS360_HOME"):
         with (Path(os.environ["CS360_HOME"]) / LOG_NAME).open("a") as log:
             log.write(note)
+    group = os.environ.get(GROUP_ENV)  # a step process of a parallel run: the run's group
+    if group:
+        os.killpg(int(group), signal.SIGKILL)
     if os.getpgid(0) == os.getpid():
         os.killpg(os.getpid(), signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)

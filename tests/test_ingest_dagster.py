@@ -43,6 +43,10 @@ def test_ingest_job_twice_lands_exactly_once_and_then_only_changes(tiny_world, t
         assert before["raw_delighted.survey_responses"] == before["raw_typeform.responses"] == len(
             world_rows(tiny_world, "survey_responses"))
         assert before["raw_product.tenants"] == len(world_rows(tiny_world, "tenants"))
+        # API rows reach DuckDB as a parquet file, not as INSERT statements (the sql job is
+        # dlt's merge of the staged rows into the table)
+        assert sorted(job["file_format"] for job in first.materialized()["raw_zendesk/tickets"]["jobs"]) == [
+            "parquet", "sql"]
         sandbox.request_log.clear()
 
         second = run_stage(dagster_home, "ingest", log=lambda line: None)
@@ -58,3 +62,20 @@ def test_ingest_job_twice_lands_exactly_once_and_then_only_changes(tiny_world, t
             "1970-01-01T00:00:00Z")
         assert requests_to(sandbox, "hubspot", "/search"), "HubSpot was listed again instead of searched"
         assert all("1970-01-01" not in e["query"] for e in requests_to(sandbox, "salesforce", "/query"))
+
+
+@pytest.mark.slow  # two ingests of the XS world, one of them in step processes
+def test_the_sources_loaded_side_by_side_land_what_one_at_a_time_lands(tiny_world, tmp_path, monkeypatch):
+    """Sources extracting at once in their own processes take turns to write: the raw
+    tables equal those of a run whose steps run one after another."""
+    counts = {}
+    with Sandbox(tiny_world, tmp_path / "sandbox") as sandbox:
+        for key, value in sandbox.env.items():
+            monkeypatch.setenv(key, value)
+        for parallel in (True, False):
+            home = resolve_home(tmp_path / f"home-{parallel}")
+            monkeypatch.setenv("DAGSTER_HOME", str(home.dagster_home))
+            run = run_stage(home, "ingest", log=lambda line: None, parallel=parallel)
+            assert run.success, run.step_failures()
+            counts[parallel] = _raw_counts(home)
+    assert counts[True] == counts[False] and counts[True]["raw_zendesk.tickets"] > 0

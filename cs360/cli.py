@@ -127,8 +127,7 @@ def _run(args, home) -> int:
     from cs360_core.warehouse_lock import WarehouseLocked
 
     try:
-        # the sources run side by side; the other stages' steps take turns on the warehouse anyway
-        stage = run_stage(home, args.stage, parallel=args.stage in ("ingest", "all"))
+        stage = run_stage(home, args.stage)
     except (NothingToRun, WarehouseLocked) as reason:
         print(reason, file=sys.stderr)
         return 1

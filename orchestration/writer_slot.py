@@ -57,6 +57,9 @@ def _pool_slot(context: AssetExecutionContext, pool: str) -> Iterator[None]:
     run_id = context.run.run_id
     step_key = context.get_step_execution_context().step.key
     storage.initialize_concurrency_limit_to_default(pool)
+    if storage.get_concurrency_info(pool).limit is None:  # no limit set: Dagster's executor does not block either
+        yield
+        return
     while not storage.claim_concurrency_slot(pool, run_id, step_key).is_claimed:
         time.sleep(POLL_SECONDS)
     try:

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/churn_eval.py                                 # S worlds, seeds 1,2,3, every mechanism
     .venv/bin/python benchmarks/churn_eval.py --size M --seeds 1 --mechanisms price,sponsor
     .venv/bin/python benchmarks/churn_eval.py --out /some/dir --reuse         # judge warehouses already built there
+    .venv/bin/python benchmarks/churn_eval.py --out /some/dir --rescore       # re-run dbt and the fits on homes there
     .venv/bin/python benchmarks/churn_eval.py --table a.json b.json           # one table from rows written by --json
 
 For each (mechanism, seed) it writes a world, runs `cs360 demo --world` on it in a fresh
@@ -17,6 +18,12 @@ truth (contracts.csv), not from what the CRMs show:
   lift over all (E, account) pairs; renewal-cohort AUC over the pairs whose contract ends
   in (E, E + 90]; for the model also the expected calibration error over ten equal-count
   bins of the probability and the Brier score.
+
+`--rescore` reuses the worlds and homes already in --out (ingested once) and re-runs only
+what a change to the score or the learning touches: the stored walk-forward versions, their
+predictions and the score history are dropped, then the transform stage (dbt with the fits
+between its steps) rebuilds them from the raw tables. A home that is not there yet is built
+in full.
 
 It prints a table (one row per world) and each figure's ratio to the issue's target
 (>= 1 meets it). Progress lines go to stderr as they come; the table to stdout at the end.
@@ -260,16 +267,59 @@ def run_pipeline(world_dir: Path, home: Path, log: Path) -> tuple[int, float]:
     return code, time.perf_counter() - started
 
 
-def one(out: Path, size: str, seed: int, mechanism: str, reuse: bool) -> dict:
+# What a rescore drops: every walk-forward fit and what it scored, and the score history
+# (an incremental model would otherwise keep its old rows).
+RESCORED_TABLES = ("learning.scorecard_weights", "learning.model_versions", "marts.churn_predictions",
+                   "marts.health_scores")
+
+
+def rescore_home(home: Path | str) -> int:
+    """Drop the learned state and re-run the transform stage on a built home (in this process)."""
+    import duckdb
+
+    from cs360.runner import run_stage
+    from cs360_core.settings import load_dotenv, resolve_home
+
+    settings = resolve_home(home)
+    load_dotenv(settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        for table in RESCORED_TABLES:
+            con.execute(f"drop table if exists {table}")
+    stage = run_stage(settings, "transform", skipped={})
+    for step, message in stage.failures().items():
+        print(f"failed step: {step}" + (f": {message}" if message else ""), file=sys.stderr)
+    return 0 if stage.success else 1
+
+
+def run_rescore(home: Path, log: Path) -> tuple[int, float]:
+    """`rescore_home` in its own process, as `run_pipeline` runs the demo."""
+    env = {**os.environ, "CS360_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    started = time.perf_counter()
+    with log.open("w") as out:
+        # -c from the repository root: run as a script, this folder's learning.py would
+        # shadow the learning package
+        code = subprocess.call([sys.executable, "-c", "import sys; from benchmarks.churn_eval import rescore_home; "
+                                "sys.exit(rescore_home(sys.argv[1]))", str(home)],
+                               cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return code, time.perf_counter() - started
+
+
+def one(out: Path, size: str, seed: int, mechanism: str, reuse: bool, rescore: bool = False) -> dict:
     case = out / f"{size}-{mechanism}-{seed}"
     world_dir, home = case / "world", case / "home"
     warehouse = home / "warehouse.duckdb"
-    if not (reuse and warehouse.exists()):
+    built = (reuse or rescore) and warehouse.exists()
+    if not built:
         shutil.rmtree(home, ignore_errors=True)  # every run starts from an empty home
     home.mkdir(parents=True, exist_ok=True)
     row = {"size": size, "mechanism": mechanism, "seed": seed}
     started = time.perf_counter()
-    if reuse and warehouse.exists():
+    if rescore and built:
+        say(f"{case.name}: re-running dbt and the fits on the home already there (log {case / 'rescore.log'})")
+        code, seconds = run_rescore(home, case / "rescore.log")
+        row.update(exit_code=code, pipeline_seconds=None, rescore_seconds=round(seconds, 1))
+        say(f"{case.name}: rescore exit {code} in {seconds:.0f} s")
+    elif built:
         say(f"{case.name}: judging the warehouse already there")
         row.update(exit_code=None, pipeline_seconds=None)
     else:
@@ -294,7 +344,7 @@ COLUMNS = [("size", "world"), ("mechanism", "mechanism"), ("seed", "seed"), ("n_
            ("n_churned", "churned"), ("scored", "scored"), ("predicted", "predicted"), ("score_auc", "score AUC"), ("score_renewal_auc", "renewal AUC"),
            ("score_lift", "score lift"), ("model_auc", "model AUC"), ("model_renewal_auc", "model ren. AUC"),
            ("model_lift", "model lift"), ("model_ece", "ECE"), ("model_brier", "Brier"),
-           ("pipeline_seconds", "run s")]
+           ("pipeline_seconds", "run s"), ("rescore_seconds", "rescore s")]
 
 
 def _cell(value) -> str:
@@ -349,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mechanisms", default="all", help=f"comma-separated, or all ({', '.join(MECHANISMS)})")
     parser.add_argument("--out", type=Path, help="keep worlds and homes here (default: a temporary folder)")
     parser.add_argument("--reuse", action="store_true", help="judge warehouses already in --out, run the rest")
+    parser.add_argument("--rescore", action="store_true",
+                        help="on homes already in --out, drop the fits and the score history and re-run the "
+                             "transform stage only (no world, no ingest); build the rest")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     parser.add_argument("--table", type=Path, nargs="+", metavar="JSON",
                         help="print one table from the rows of earlier --json files (worlds run apart) and stop")
@@ -370,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for mechanism in mechanisms:
             for seed in seeds:
-                rows.append(one(out, args.size, seed, mechanism, args.reuse))
+                rows.append(one(out, args.size, seed, mechanism, args.reuse, args.rescore))
                 say(f"{len(rows)} of {len(mechanisms) * len(seeds)} judged")
     finally:
         if tmp:

@@ -11,8 +11,10 @@ Per stage, on weekly samples of (account, day) with the stage's churn label:
          a component without data is left out and the others re-weighted, as in the score:
          its x is the example's weighted mean x of the components with data (two passes,
          the second with the fitted weights), which gives the re-weighted score exactly;
-  fit  = least squares of churned on x with non-negative coefficients
-         (scikit-learn LinearRegression(positive=True)); weights = coefficients / their sum;
+  fit  = logistic regression of churned on x with non-negative coefficients and a free
+         intercept (scipy L-BFGS-B, a small ridge penalty); weights = coefficients / their
+         sum. The log-loss ranks as the AUC judges far better than least squares of the
+         0/1 label, which spends its weight on fitting the many retained examples;
   n    = churned contracts among the examples; below min_churn_events the seed (expert)
          weights are kept (method 'expert', with the reason); otherwise the weights are
          shrunk towards the seed weights: n / (n + k) x fitted + k / (n + k) x expert
@@ -34,7 +36,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sklearn.linear_model import LinearRegression
+from scipy.optimize import minimize
 
 from learning import labels
 
@@ -67,6 +69,7 @@ class ScorecardSettings:
     shrinkage_events: int = 30        # k of the shrinkage towards the seed weights
     example_every_days: int = 7       # one example day a week (Mondays): days are near-duplicates
     min_coverage: float = 0.5         # dbt var min_coverage: a day the seed scorecard would not score is no example
+    ridge: float = 1e-3               # penalty on the squared slopes of the logistic fit
     grace_days: int = labels.DEFAULT_GRACE_DAYS
 
     @classmethod
@@ -123,7 +126,7 @@ def fit_stage_weights(scores: np.ndarray, churned: np.ndarray, expert: np.ndarra
     fitted = None
     for _ in range(2):
         x = _fill_missing(lost, weights)
-        coefficients = LinearRegression(positive=True).fit(x, churned.astype(float)).coef_
+        coefficients = _logistic_coefficients(x, churned.astype(float), settings.ridge)
         if coefficients.sum() <= 0:
             return expert, None, "expert", "no component separates churners from the others: seed weights kept"
         fitted = coefficients / coefficients.sum()
@@ -136,6 +139,26 @@ def fit_stage_weights(scores: np.ndarray, churned: np.ndarray, expert: np.ndarra
     return _rounded(blended), fitted, "shrunk", (
         f"fit on {n_churn_events} churned contracts, shrunk towards the seed weights "
         f"({n_churn_events}/({n_churn_events}+{k}) fitted)")
+
+
+def _logistic_coefficients(x: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
+    """Non-negative slopes of log P(churn) / P(stay) = b0 + x . b: the mean log-loss plus
+    ridge x |b|^2 (which keeps the slopes finite when a component separates perfectly and
+    gives a component that adds nothing zero), minimised with b >= 0 and b0 free."""
+    n, m = x.shape
+
+    def loss_and_gradient(params: np.ndarray) -> tuple[float, np.ndarray]:
+        z = params[0] + x @ params[1:]
+        residual = 1.0 / (1.0 + np.exp(-z)) - y
+        loss = float(np.mean(np.logaddexp(0.0, z) - y * z) + ridge * params[1:] @ params[1:])
+        gradient = np.concatenate([[residual.mean()], x.T @ residual / n + 2 * ridge * params[1:]])
+        return loss, gradient
+
+    start = np.zeros(m + 1)
+    start[0] = np.log(y.mean() / (1 - y.mean()))
+    result = minimize(loss_and_gradient, start, jac=True, method="L-BFGS-B",
+                      bounds=[(None, None)] + [(0.0, None)] * m)
+    return np.clip(result.x[1:], 0.0, None)
 
 
 def _fill_missing(lost: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -100,13 +100,24 @@ def test_below_the_minimum_of_churn_events_the_seed_weights_stay_and_say_why():
 
 
 def test_a_missing_component_is_reweighted_as_in_the_score():
-    # support has no data for half the examples: with the others' mean in its place the fit
-    # still finds usage alone
+    # support has no data for half the examples: in the fit it takes the others' weighted
+    # mean, as the score re-weights, so the learned scorecard still ranks every churner
+    # below every other account, and usage (the component that separates) weighs most
     examples, outcomes = _separable(30, 30)
     examples = [(a, d, c, u, None if i % 2 else s) for i, (a, d, c, u, s) in enumerate(examples)]
     con = _warehouse(examples, outcomes)
     weights = _fit(con, min_churn_events=20, shrinkage_events=0)
-    assert weights[("renewal", "usage")]["weight"] == 1.0
+    w_usage, w_support = weights[("renewal", "usage")]["weight"], weights[("renewal", "support")]["weight"]
+    assert w_usage > 0.5 and w_usage + w_support == pytest.approx(1)
+
+    def score(usage, support):
+        if support is None:
+            return usage
+        return w_usage * usage + w_support * support
+
+    churners = [score(u, s) for a, _, _, u, s in examples if a.startswith("churn")]
+    others = [score(u, s) for a, _, _, u, s in examples if a.startswith("stay")]
+    assert max(churners) < min(others)
 
 
 def test_no_label_decided_after_the_fit_date_leaks_into_it():
@@ -134,14 +145,14 @@ def test_stages_with_one_seed_scorecard_are_fit_together_and_keep_one_scale():
     """Adoption and renewal share the seed weights: one fit over both stages' examples, the
     same weights for both, churned contracts counted once. Renewal examples (90-day label):
     20 churners without usage and 20 stayers with it. Adoption examples (180-day label):
-    10 churners whose support score is 0, the rest 100 (usage is the same for all)."""
+    20 churners whose support score is 0, 20 stayers at 100 (usage is the same for all)."""
     examples, outcomes = _separable(20, 20)
     con = _warehouse(examples, outcomes)
     adoption_day = dt.date(2023, 10, 30)  # a Monday, FIT_DAY - 215 days: its 180-day label is decided
     end = adoption_day + dt.timedelta(days=150)
     rows, adoption_outcomes = [], []
-    for i in range(20):
-        churned = i < 10
+    for i in range(40):
+        churned = i < 20
         rows += [(f"a{i}", adoption_day, "adoption", f"c-a{i}", "v1", "usage", 50.0),
                  (f"a{i}", adoption_day, "adoption", f"c-a{i}", "v1", "support", 0.0 if churned else 100.0)]
         adoption_outcomes.append((f"c-a{i}", end, "churned" if churned else "renewed"))
@@ -155,17 +166,18 @@ def test_stages_with_one_seed_scorecard_are_fit_together_and_keep_one_scale():
     assert scorecard.shared_stages({"adoption": SEED["renewal"], "renewal": SEED["renewal"]}) == [
         ["adoption", "renewal"]]
     fit = _fit(con, min_churn_events=20, shrinkage_events=0)
-    # 30 churned contracts in all (20 renewal + 10 adoption): enough for one joint fit
+    # 40 churned contracts in all (20 renewal + 20 adoption): enough for one joint fit
     for stage in ("adoption", "renewal"):
-        assert {c: fit[(stage, c)]["n_churn_events"] for c in ("usage", "support")} == {"usage": 30, "support": 30}
-        assert fit[(stage, "usage")]["n_examples"] == 60
-        assert fit[(stage, "usage")]["reason"] == ("fit on 30 churned contracts; stages adoption, renewal fit "
+        assert {c: fit[(stage, c)]["n_churn_events"] for c in ("usage", "support")} == {"usage": 40, "support": 40}
+        assert fit[(stage, "usage")]["n_examples"] == 80
+        assert fit[(stage, "usage")]["reason"] == ("fit on 40 churned contracts; stages adoption, renewal fit "
                                                     "together (one seed scorecard)")
     assert fit[("adoption", "usage")]["weight"] == fit[("renewal", "usage")]["weight"]
     assert fit[("adoption", "support")]["weight"] == fit[("renewal", "support")]["weight"]
-    # by hand: churned = lost usage + lost support - 0.5 fits every example exactly (renewal:
-    # support lost 0.5 for all; adoption: usage lost 0.5 for all), so the coefficients are 1 and 1.
-    # Renewal alone would put every weight on usage (the first test above).
+    # by hand: the examples are symmetric (renewal: usage separates, support lost 0.5 for all;
+    # adoption: support separates, usage lost 0.5 for all; as many of each), and the penalised
+    # logistic fit has one optimum, so it weighs both alike. Renewal alone would put every
+    # weight on usage (the first test above).
     assert {c: fit[("renewal", c)]["fitted_weight"] for c in ("usage", "support")} == {"usage": 0.5, "support": 0.5}
     assert fit[("adoption", "usage")]["horizon_days"] == 180 and fit[("renewal", "usage")]["horizon_days"] == 90
 

@@ -56,7 +56,7 @@ ISOTONIC_MIN_CHURNERS = 50  # fewer churners in the calibration slice: sigmoid (
 
 # Related features whose joint contribution is one driver, and how it reads.
 DRIVER_GROUPS: dict[str, tuple[str, ...]] = {
-    "renewal": ("days_to_renewal", "stage_renewal", "stage_adoption", "stage_onboarding"),
+    "renewal": ("days_to_renewal", "stage_renewal", "stage_adoption", "stage_onboarding", "renewal_exposure_score"),
     "usage": ("utilization", "active_users_30d", "logins_30d", "logins_per_seat", "utilization_score", "usage_score",
               "no_usage_data"),
     "usage_trend": ("login_trend_30d", "active_users_30d_change_30d", "active_users_30d_change_90d",

@@ -1,10 +1,10 @@
 """The components added from evidence (issue 13, item 6), by hand on the fixture world.
 
 tests/dbt_raw_fixture.py, plus a term of Stark before its current one, built with every dbt
-test under the default scorecard (v3; tests/test_dbt_project.py checks v1 by hand). Acme on 2024-06-30 (the fixture's docstring):
+test under the default scorecard (v4; tests/test_dbt_project.py checks v1 by hand). Acme on 2024-06-30 (the fixture's docstring):
 
     survey_response    4 invitations in 180 days, 3 answered          0.75  -> 100
-    feature_retention  usual features (2024-03-03..05-31): integrations, api, dashboards,
+    feature_retention  usual features (the year up to 05-31): integrations, api, dashboards,
                        exports, alerts = 5; still used in June: dashboards = 1
                                                                       0.2   -> 0
     user_trend         4 people active in June; 3 (u-acme-1, -2, -6) in the 30 days
@@ -21,6 +21,14 @@ silent_contact (an invitation is decided 14 days after it was sent; floor 3 in a
         06-30: hanako 3 in a row (I9 decided 06-26)                    3     -> 0
         06-20: hanako 2 (I7 decided 06-12, I8 06-19), ken 1            2     -> 33.3
         06-13: hanako 1 (I7 decided 06-12); ken's I10 is decided 06-15 1     -> 66.7
+
+renewal_exposure (days until the account decides again; floor 90, target 180):
+    Initech's only term ends 2024-05-01, no renewal:
+        2023-12-01: 152 days, none signed                             152   -> 68.9
+        2024-03-01:  61 days (inside the renewal window)              61    -> 0
+    Stark's current term (2024-02-01..2025-02-01) was created on 2023-01-10, before its
+    previous term ended: on 2024-01-15 the renewal is signed and covers until 2025-02-01
+                                                                      383   -> 100
 """
 
 from __future__ import annotations
@@ -96,7 +104,7 @@ def test_a_dearer_seat_at_the_last_renewal_scores_low(home):
 
 
 def test_feature_retention_counts_only_the_usual_features(home):
-    # 2024-05-31: usual = used 2024-02-01..05-01 (integrations, api); of those none in May
+    # 2024-05-31: usual = used in the year up to 05-01 (integrations, api); of those none in May
     acme = components(home, ACME, date(2024, 5, 31))
     assert acme["feature_retention"]["reason"] == "0 of 2 usual features still used in 30 days"
     assert acme["feature_retention"]["score"] == 0.0
@@ -117,16 +125,31 @@ def test_silent_contact_counts_unanswered_invitations_in_a_row_by_hand(home):
     assert components(home, STARK, TODAY)["silent_contact"]["score"] is None
 
 
-def test_acme_scored_with_scorecard_v3_by_hand(home):
+def test_renewal_exposure_counts_down_to_an_unsigned_renewal_by_hand(home):
+    early, late = (components(home, fx.ACCOUNT_IDS["initech"], day)["renewal_exposure"]
+                   for day in (date(2023, 12, 1), date(2024, 3, 1)))
+    assert (early["component_value"], early["score"]) == (152, pytest.approx(100 * 62 / 90))
+    assert early["reason"] == "renews in 152 days, no renewal signed"
+    assert (late["component_value"], late["score"]) == (61, 0.0)
+    assert late["reason"] == "renews in 61 days, no renewal signed"
+    signed = components(home, STARK, date(2024, 1, 15))["renewal_exposure"]
+    assert (signed["component_value"], signed["score"]) == (383, 100.0)
+    assert signed["reason"] == "renewal signed, covered for 383 more days"
+
+
+def test_acme_scored_with_scorecard_v4_by_hand(home):
     row = one(home, "select * from marts.health_scores where account_id = ? and as_of_date = ?", [ACME, TODAY])
-    assert (row["lifecycle_stage"], row["scorecard_version"]) == ("adoption", "v3")
-    # v3 adoption (= renewal) weights with data (relationship and seat_price have none): 0.90
-    #   utilization 0.05 x 66.67 + usage 0.15 x 100 + usage_trend 0.05 x 25 + breadth 0.10 x 0
-    #   + support 0.05 x 0 + csat 0.05 x 0 + sentiment 0.15 x 16.7 + survey_response 0.05 x 100
-    #   + feature_retention 0.10 x 0 + user_trend 0.05 x 100 + silent_contact 0.10 x 100
-    expected = (0.05 * 100 * 0.4 / 0.6 + 0.15 * 100 + 0.05 * 25 + 0.15 * 16.7 + 0.05 * 100 + 0.05 * 100
-                + 0.10 * 100) / 0.90
+    assert (row["lifecycle_stage"], row["scorecard_version"]) == ("adoption", "v4")
+    # v4 adoption (= renewal) weights with data (relationship and seat_price have none): 0.925
+    #   utilization 0.0375 x 66.67 + usage 0.075 x 100 + usage_trend 0.0375 x 25 + breadth 0.1125 x 0
+    #   + support 0.0375 x 0 + csat 0.0375 x 0 + sentiment 0.1125 x 16.7 + survey_response 0.0375 x 100
+    #   + feature_retention 0.075 x 0 + user_trend 0.0375 x 100 + silent_contact 0.075 x 100
+    #   + renewal_exposure 0.25 x 100 (the term ends 2025-01-01, 185 days away, none signed)
+    expected = (0.0375 * 100 * 0.4 / 0.6 + 0.075 * 100 + 0.0375 * 25 + 0.1125 * 16.7 + 0.0375 * 100
+                + 0.0375 * 100 + 0.075 * 100 + 0.25 * 100) / 0.925
     assert row["health_score"] == pytest.approx(round(expected, 1))
-    assert row["coverage"] == pytest.approx(0.90)
-    assert row["silent_contact_contribution"] == pytest.approx(0.10 / 0.90 * 100, abs=0.01)
+    assert row["coverage"] == pytest.approx(0.925)
+    assert row["silent_contact_contribution"] == pytest.approx(0.075 / 0.925 * 100, abs=0.01)
+    assert (row["renewal_exposure_score"], row["renewal_exposure_contribution"]) == (
+        100.0, pytest.approx(0.25 / 0.925 * 100, abs=0.01))
     assert row["training_contribution"] == 0.0

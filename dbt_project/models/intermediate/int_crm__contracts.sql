@@ -18,7 +18,8 @@ salesforce_contracts as (
         contracts.end_date,
         contracts.mrr,
         contracts.seats,
-        contracts.plan
+        contracts.plan,
+        contracts.created_at
     from {{ ref('stg_salesforce__contracts') }} as contracts
     inner join records
         on records.source_system = 'salesforce'
@@ -38,7 +39,8 @@ hubspot_contracts as (
         deals.contract_end_date as end_date,
         deals.mrr,
         deals.seats,
-        deals.plan
+        deals.plan,
+        deals.created_at
     from {{ ref('stg_hubspot__deals') }} as deals
     inner join records
         on records.source_system = 'hubspot'

@@ -29,13 +29,34 @@ product as (
         and inputs.as_of_date >= {{ add_days('world.world_date', -(history_days - 1)) }}
 ),
 
+-- a renewal is signed once a later term of the account exists in the CRM (created on or
+-- before D): the end of the latest such term replaces the covering contract's end
+signed_renewals as (
+    select
+        product.account_id,
+        product.as_of_date,
+        max(renewals.end_date) as signed_through
+    from product
+    inner join {{ ref('int_crm__contracts') }} as renewals
+        on product.account_id = renewals.account_id
+        and renewals.start_date >= product.contract_end_date
+        and cast(renewals.created_at as date) <= product.as_of_date
+    group by product.account_id, product.as_of_date
+),
+
 scored_days as (
     select
         product.*,
+        signed.signed_through,
+        {{ dbt.datediff('product.as_of_date', 'coalesce(signed.signed_through, product.contract_end_date)', 'day') }}
+            as days_to_exposure,
         cast(product.seats as {{ type_double() }}) / nullif(product.previous_seats, 0) as seat_change_ratio,
         (product.mrr / nullif(product.seats, 0))
             / nullif(product.previous_mrr / nullif(product.previous_seats, 0), 0) as seat_price_ratio
     from product
+    left join signed_renewals as signed
+        on product.account_id = signed.account_id
+        and product.as_of_date = signed.as_of_date
 ),
 
 components as (
@@ -210,6 +231,22 @@ components as (
             {{ format_text('last CSM touch %d days ago', 'days_since_touch') }} end
         || {{ format_text(', %d meetings in 90 days', 'meetings_90d') }}
         || case when executive_engaged_90d then ', an executive engaged' else ', no executive engaged' end
+    from scored_days
+
+    union all
+
+    -- renewal exposure: days until the account must decide again, i.e. until the covering
+    -- term ends with no renewal signed (or until the signed renewal ends); the nearer an
+    -- unsigned renewal, the more is at stake. No data for an open-ended term.
+    select
+        account_id, as_of_date, lifecycle_stage, contract_id,
+        'renewal_exposure',
+        days_to_exposure,
+        case
+            when signed_through is not null
+                then {{ format_text("renewal signed, covered for %d more days", "days_to_exposure") }}
+            else {{ format_text("renews in %d days, no renewal signed", "days_to_exposure") }}
+        end
     from scored_days
 ),
 

@@ -296,10 +296,10 @@ def test_the_transform_stage_fits_the_scorecard_between_the_dbt_steps(module_hom
                                "group by all order by 2").fetchall()
         days = con.execute("select as_of_date, any_value(scorecard_version), count(distinct scorecard_version) "
                            "from marts.health_scores group by all order by 1").fetchall()
-    assert versions and all(name == f"v3-fit-{start.isoformat()}" for name, start in versions)
+    assert versions and all(name == f"v4-fit-{start.isoformat()}" for name, start in versions)
     for day, version, n_versions in days:
         in_force = [name for name, start in versions if start <= day]
-        assert (version, n_versions) == (in_force[-1] if in_force else "v3", 1), day
+        assert (version, n_versions) == (in_force[-1] if in_force else "v4", 1), day
 
 
 def test_a_later_fit_leaves_earlier_scores_exactly_as_they_were(module_home, transformed):
@@ -314,7 +314,7 @@ def test_a_later_fit_leaves_earlier_scores_exactly_as_they_were(module_home, tra
         before = con.execute("select * from marts.health_scores order by account_id, as_of_date").fetchall()
         # a later fit (as the asset writes it), with all the weight on usage
         con.execute(f"""insert into {scorecard.TABLE} by name
-            select 'v3-fit-later' as scorecard_version, base_scorecard_version, date '{effective}' as effective_from,
+            select 'v4-fit-later' as scorecard_version, base_scorecard_version, date '{effective}' as effective_from,
                    lifecycle_stage, component, case when component = 'usage' then 1.0 else 0.0 end as weight,
                    expert_weight, null as fitted_weight, horizon_days, training_from, training_to, n_examples,
                    n_churn_events, 'fitted' as method, 'added by the test' as reason
@@ -327,7 +327,7 @@ def test_a_later_fit_leaves_earlier_scores_exactly_as_they_were(module_home, tra
     day, version = columns.index("as_of_date"), columns.index("scorecard_version")
     assert [r for r in after if r[day] < effective] == [r for r in before if r[day] < effective]
     rescored = [r for r in after if r[day] >= effective]
-    assert rescored and {r[version] for r in rescored} == {"v3-fit-later"}
+    assert rescored and {r[version] for r in rescored} == {"v4-fit-later"}
     usage, health = columns.index("usage_score"), columns.index("health_score")
     assert [r[health] for r in rescored] == [pytest.approx(r[usage], abs=0.05) for r in rescored]
 

@@ -20,12 +20,11 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.services import postgres_listening
+from tests.services import postgres_listening, throwaway_postgres_database
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "dbt_project"
@@ -52,19 +51,8 @@ def _skip_reason(engine: str) -> str | None:
 @pytest.fixture
 def postgres_database():
     """A database of its own, dropped afterwards."""
-    import psycopg2
-
-    name = f"cs360_compile_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=5)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'create database "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
+    with throwaway_postgres_database("cs360_compile") as url:
+        yield url
 
 
 def _dbt(home: Path, engine: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

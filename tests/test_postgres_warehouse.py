@@ -16,14 +16,13 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from tests.services import postgres_listening
+from tests.services import postgres_listening, throwaway_postgres_database
 
 pytestmark = pytest.mark.slow  # two demos of the XS world: several minutes on two busy cores
 
@@ -47,19 +46,8 @@ def postgres_url():
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    import psycopg2
-
-    name = f"cs360_equal_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=5)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'create database "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
+    with throwaway_postgres_database("cs360_equal") as url:
+        yield url
 
 
 def _demo(world: Path, home: Path, **env: str) -> subprocess.Popen:

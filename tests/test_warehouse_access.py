@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import os
-import uuid
 from pathlib import Path
 
 import pytest
 
 from cs360_core import warehouse
 from cs360_core.settings import Home
-from tests.services import postgres_listening
+from tests.services import postgres_listening, throwaway_postgres_database
 
 
 def test_duckdb_is_the_default(monkeypatch) -> None:
@@ -57,27 +56,18 @@ def test_the_postgres_url_is_required_and_never_repeated(monkeypatch) -> None:
 def postgres_home(tmp_path_factory, module_env):
     if not postgres_listening():
         pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    import psycopg2
-
-    name = f"cs360_access_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=5)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'create database "{name}"')
-    os.environ["CS360_WAREHOUSE"] = "postgres"
-    os.environ["CS360_POSTGRES_URL"] = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    home = Home(tmp_path_factory.mktemp("home"))
-    with warehouse.connect(home) as pg:
-        pg.execute("create schema marts")
-        pg.execute("create table marts.scores (account_id text, note text, score numeric(5, 2), share double "
-                   "precision, n integer, flag boolean, as_of_date date, scored_at timestamptz, ratio numeric)")
-        pg.execute("insert into marts.scores values ('a,\"1', '', 71.25, 0.5, 3, true, '2026-10-31', "
-                   "'2026-10-31 23:30:00+02', 0.125), ('a2', null, null, null, null, null, null, null, null)")
-        pg.execute("create view marts.red as select account_id from marts.scores where score < 50")
-    yield home
-    with admin.cursor() as cursor:
-        cursor.execute(f'drop database if exists "{name}" with (force)')
-    admin.close()
+    with throwaway_postgres_database("cs360_access") as url:
+        os.environ["CS360_WAREHOUSE"] = "postgres"
+        os.environ["CS360_POSTGRES_URL"] = url
+        home = Home(tmp_path_factory.mktemp("home"))
+        with warehouse.connect(home) as pg:
+            pg.execute("create schema marts")
+            pg.execute("create table marts.scores (account_id text, note text, score numeric(5, 2), share double "
+                       "precision, n integer, flag boolean, as_of_date date, scored_at timestamptz, ratio numeric)")
+            pg.execute("insert into marts.scores values ('a,\"1', '', 71.25, 0.5, 3, true, '2026-10-31', "
+                       "'2026-10-31 23:30:00+02', 0.125), ('a2', null, null, null, null, null, null, null, null)")
+            pg.execute("create view marts.red as select account_id from marts.scores where score < 50")
+        yield home
 
 
 def test_a_working_copy_reads_postgres_values_unchanged(postgres_home) -> None:

@@ -14,16 +14,16 @@
 
 {%- set history_days = var('score_history_days') %}
 
-with world as (
-    select as_of_date as world_date
+with latest_day as (
+    select as_of_date as today
     from {{ ref('int_calendar__as_of_date') }}
 ),
 
 product as (
     select daily.*
     from {{ ref('int_health__daily_components') }} as daily
-    cross join world
-    where daily.as_of_date >= {{ add_days('world.world_date', -(history_days - 1)) }}
+    cross join latest_day
+    where daily.as_of_date >= {{ add_days('latest_day.today', -(history_days - 1)) }}
 ),
 
 account_days as (

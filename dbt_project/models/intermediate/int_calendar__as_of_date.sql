@@ -1,8 +1,9 @@
 {{ config(materialized='table') }}
 
--- "Today" of the world, one row. A synthetic world has no wall clock, so today is the
--- latest product event day (UTC); without product events, the latest ticket, survey
--- response or enrollment; without any of them, the latest contract start.
+-- The warehouse's "today", one row: the last day it has data for. Not the wall clock, so
+-- the same data always builds the same marts: the latest product event day (UTC); without
+-- product events, the latest ticket, survey response or enrollment; without any of them,
+-- the latest contract start.
 -- CRM audit stamps (SystemModstamp, hs_lastmodifieddate) are ignored on purpose: CRMs
 -- stamp them when the record is written, not when the business event happened.
 -- The var as_of_date overrides it, e.g. to rebuild the marts as they were on a past day.

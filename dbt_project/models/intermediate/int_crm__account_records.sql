@@ -1,6 +1,7 @@
 -- Every CRM account record (Salesforce Account, HubSpot company) with the warehouse
 -- account_id it belongs to: the customer number, the account of the other CRM's record it
--- was matched to (int_identity__crm_records), or '<crm>:<record id>' (contract section 3).
+-- was matched to (int_identity__crm_records), or '<crm>:<record id>'
+-- (docs/health-score.md, "Whose data is it").
 -- Deleted / archived records are kept and flagged, so children of a deleted record can be
 -- left out consistently.
 

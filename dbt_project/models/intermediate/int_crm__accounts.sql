@@ -1,5 +1,6 @@
 -- One row per account_id: Salesforce accounts and HubSpot companies unified on the
--- customer number the company keeps in its CRM (contract section 3).
+-- customer number the company keeps in its CRM
+-- (docs/health-score.md, "Whose data is it").
 
 with records as (
     select * from {{ ref('int_crm__account_records') }}

@@ -1,13 +1,14 @@
 -- What became of each contract term, derived only from what the CRMs expose
--- (docs/architecture.md, "How the CRMs hold a world"):
---   open      the term has not ended by the world's today (end_date > today);
+-- (how Salesforce and HubSpot record contracts: docs/architecture.md):
+--   open      the term has not ended by the warehouse's today (end_date > today);
 --   renewed   another term of the account starts within renewal_grace_days of its end;
 --   churned   it ended and no term follows. churn_evidence says why we believe it:
 --             closed_lost_renewal (a Closed Lost Renewal opportunity / closedlost
 --             existingbusiness deal closing near the end), crm_status (Salesforce Type
 --             'Former Customer' / HubSpot customer_status 'churned' on its last term), or
 --             lapsed (nothing recorded, the term simply ended without a successor).
--- Used for the churn labels of marts.score_validation (contract section 4).
+-- Used for the churn labels of marts.score_validation (docs/health-score.md,
+-- "Does it predict churn?").
 
 {%- set grace_days = var('renewal_grace_days') %}
 
@@ -15,8 +16,8 @@ with contracts as (
     select * from {{ ref('int_crm__contracts') }}
 ),
 
-world as (
-    select as_of_date as world_date from {{ ref('int_calendar__as_of_date') }}
+latest_day as (
+    select as_of_date as today from {{ ref('int_calendar__as_of_date') }}
 ),
 
 accounts as (
@@ -89,19 +90,19 @@ select
     successors.successor_start_date,
     case
         when successors.contract_id is not null then 'renewed'
-        when contracts.end_date is null or contracts.end_date > world.world_date then 'open'
+        when contracts.end_date is null or contracts.end_date > latest_day.today then 'open'
         else 'churned'
     end as outcome,
     case
         when successors.contract_id is not null
             or contracts.end_date is null
-            or contracts.end_date > world.world_date then null
+            or contracts.end_date > latest_day.today then null
         when lost.contract_id is not null then 'closed_lost_renewal'
         when last_terms.contract_id is not null and accounts.is_churned then 'crm_status'
         else 'lapsed'
     end as churn_evidence
 from contracts
-cross join world
+cross join latest_day
 left join successors on contracts.contract_id = successors.contract_id
 left join lost on contracts.contract_id = lost.contract_id
 left join last_terms on contracts.contract_id = last_terms.contract_id

@@ -16,17 +16,17 @@
 {%- set feature_days = var('feature_history_days') %}
 {%- set users_lag_days = var('active_users_lag_days') %}
 
-with world as (
-    select as_of_date as world_date
+with latest_day as (
+    select as_of_date as today
     from {{ ref('int_calendar__as_of_date') }}
 ),
 
 product as (
     select inputs.*
     from {{ ref('int_account__daily_inputs') }} as inputs
-    cross join world
+    cross join latest_day
     where inputs.lifecycle_stage is not null
-        and inputs.as_of_date >= {{ add_days('world.world_date', -(history_days - 1)) }}
+        and inputs.as_of_date >= {{ add_days('latest_day.today', -(history_days - 1)) }}
 ),
 
 -- a renewal is signed once a later term of the account exists in the CRM (created on or

@@ -13,8 +13,8 @@
     the active users of users_lag_days before it #}
 {%- set lookback_days = history_days - 1 + [2 * window_days - 1, users_lag_days] | max %}
 
-with world as (
-    select as_of_date as world_date
+with latest_day as (
+    select as_of_date as today
     from {{ ref('int_calendar__as_of_date') }}
 ),
 
@@ -64,7 +64,7 @@ account_firsts as (
 ),
 
 -- each account gets a dense calendar from its first contract / tenant / activity (but no
--- earlier than the look-back the scored history needs) up to the world's today
+-- earlier than the look-back the scored history needs) up to the warehouse's today
 account_bounds as (
     select
         account_firsts.account_id,
@@ -76,11 +76,11 @@ account_bounds as (
                 account_firsts.first_tenant_on,
                 account_firsts.first_activity_on
             ),
-            {{ add_days('world.world_date', -lookback_days) }}
+            {{ add_days('latest_day.today', -lookback_days) }}
         ) as spine_start,
-        world.world_date as spine_end
+        latest_day.today as spine_end
     from account_firsts
-    cross join world
+    cross join latest_day
 ),
 
 account_days as (
@@ -103,8 +103,8 @@ account_days as (
 account_events as (
     select account_events.account_id, account_events.person_key, account_events.feature_name, account_events.active_on
     from {{ ref('int_product__account_events') }} as account_events
-    cross join world
-    where account_events.active_on <= world.world_date
+    cross join latest_day
+    where account_events.active_on <= latest_day.today
 ),
 
 active_items as (

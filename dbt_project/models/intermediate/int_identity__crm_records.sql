@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
 
 -- One row per CRM account record (Salesforce Account, HubSpot company), deleted ones
--- included and flagged, and the warehouse account_id it belongs to (contract section 3).
+-- included and flagged, and the warehouse account_id it belongs to
+-- (docs/health-score.md, "Whose data is it").
 --
 -- A record with a customer number belongs to that number. A record without one may still
 -- be an account the other CRM holds (sales never typed the AccountNumber, marketing's

@@ -10,10 +10,10 @@
 -- resolution) had not happened by then; breached_at is that deadline. Times are calendar
 -- minutes.
 
-with world as (
+with latest_day as (
     select
-        as_of_date as world_date,
-        cast({{ add_days('as_of_date', 1) }} as timestamp) as world_end
+        as_of_date as today,
+        cast({{ add_days('as_of_date', 1) }} as timestamp) as today_end
     from {{ ref('int_calendar__as_of_date') }}
 ),
 
@@ -142,13 +142,13 @@ measured as (
         with_sla.*,
         {{ minutes_between('created_at', 'first_response_at') }} as first_response_minutes,
         {{ minutes_between('created_at', 'solved_at') }} as resolution_minutes,
-        -- breached when the deadline passed (by the end of the world's today) without it
-        coalesce(first_response_at, world.world_end) > first_response_due_at
-            and first_response_due_at < world.world_end as first_response_breached,
-        coalesce(solved_at, world.world_end) > resolution_due_at
-            and resolution_due_at < world.world_end as resolution_breached
+        -- breached when the deadline passed (by the end of the warehouse's today) without it
+        coalesce(first_response_at, latest_day.today_end) > first_response_due_at
+            and first_response_due_at < latest_day.today_end as first_response_breached,
+        coalesce(solved_at, latest_day.today_end) > resolution_due_at
+            and resolution_due_at < latest_day.today_end as resolution_breached
     from with_sla
-    cross join world
+    cross join latest_day
 )
 
 select

@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
 -- The evidence behind marts.score_validation and marts.score_reliability, judged as
--- contract section 6 says: one row per (horizon_days, model, evaluated_on, account_id)
+-- docs/health-score.md, "Does it predict churn?" says: one row per (horizon_days, model, evaluated_on, account_id)
 -- with what the model said about the account on E and what then happened.
 --   evaluated_on: E = (today - 90 days) - k months, k = 0..11, that the scored history
 --     covers and whose outcome is known for the horizon H (E + H <= today), for every
@@ -21,13 +21,13 @@
 {%- set components = var('score_components') %}
 {%- set model_horizon = 90 %}
 
-with world as (
-    select as_of_date as world_date from {{ ref('int_calendar__as_of_date') }}
+with latest_day as (
+    select as_of_date as today from {{ ref('int_calendar__as_of_date') }}
 ),
 
 evaluation_dates as (
-    select distinct cast({{ dbt.dateadd('month', '-months.k', add_days('world.world_date', -model_horizon)) }} as date) as evaluated_on
-    from world
+    select distinct cast({{ dbt.dateadd('month', '-months.k', add_days('latest_day.today', -model_horizon)) }} as date) as evaluated_on
+    from latest_day
     cross join ({{ values_relation(range(12), 'k') }}) as months
 ),
 
@@ -62,13 +62,13 @@ pairs as (
     inner join evaluation_dates
         on scores.as_of_date = evaluation_dates.evaluated_on
     cross join horizons
-    cross join world
+    cross join latest_day
     left join outcomes
         on scores.contract_id = outcomes.contract_id
     left join predictions
         on scores.account_id = predictions.account_id
         and scores.as_of_date = predictions.as_of_date
-    where {{ add_days('scores.as_of_date', 'horizons.horizon_days') }} <= world.world_date
+    where {{ add_days('scores.as_of_date', 'horizons.horizon_days') }} <= latest_day.today
 )
 
 select

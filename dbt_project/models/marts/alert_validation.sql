@@ -5,7 +5,8 @@
 --   accounts_alerted    distinct accounts among the judged alerts;
 --   alerts_churned      judged alerts whose account churned within 90 days: the contract
 --                       covering the trigger day ends in (day, day + 90] and was not
---                       renewed (the label of contract section 4);
+--                       renewed (the churn label of
+--                       docs/health-score.md, "Does it predict churn?");
 --   churn_rate          alerts_churned / alerts_judged: how often the alert was right;
 --   base_churn_rate     the same label over every scored (account, day) whose outcome is
 --                       known: what a CSM would see picking accounts at random;
@@ -20,8 +21,8 @@
 
 {%- set horizon = 90 %}
 
-with world as (
-    select as_of_date as world_date from {{ ref('int_calendar__as_of_date') }}
+with latest_day as (
+    select as_of_date as today from {{ ref('int_calendar__as_of_date') }}
 ),
 
 outcomes as (
@@ -49,14 +50,14 @@ labeled_alerts as (
         alerts.alert_id,
         alerts.account_id,
         alerts.triggered_on,
-        {{ add_days('alerts.triggered_on', horizon) }} <= {{ dbt.any_value('world.world_date') }} as is_judged,
+        {{ add_days('alerts.triggered_on', horizon) }} <= {{ dbt.any_value('latest_day.today') }} as is_judged,
         coalesce(bool_or(outcomes.outcome = 'churned'
             and outcomes.end_date > alerts.triggered_on
             and outcomes.end_date <= {{ add_days('alerts.triggered_on', horizon) }}), false) as churned,
         coalesce(bool_or(outcomes.end_date > alerts.triggered_on
             and outcomes.end_date <= {{ add_days('alerts.triggered_on', horizon) }}), false) as in_renewal_window
     from alerts
-    cross join world
+    cross join latest_day
     left join outcomes
         on alerts.account_id = outcomes.account_id
         and outcomes.start_date <= alerts.triggered_on
@@ -72,10 +73,10 @@ scored_days as (
         coalesce(outcomes.end_date > scores.as_of_date
             and outcomes.end_date <= {{ add_days('scores.as_of_date', horizon) }}, false) as in_renewal_window
     from scores
-    cross join world
+    cross join latest_day
     left join outcomes
         on scores.contract_id = outcomes.contract_id
-    where {{ add_days('scores.as_of_date', horizon) }} <= world.world_date
+    where {{ add_days('scores.as_of_date', horizon) }} <= latest_day.today
 ),
 
 base as (
@@ -89,10 +90,10 @@ churners as (
     -- churned contracts whose 90 days before the end are all in the scored history
     select outcomes.account_id, outcomes.contract_id, outcomes.end_date
     from outcomes
-    cross join world
+    cross join latest_day
     cross join history
     where outcomes.outcome = 'churned'
-        and outcomes.end_date <= world.world_date
+        and outcomes.end_date <= latest_day.today
         and {{ add_days('outcomes.end_date', -horizon) }} >= history.first_day
 ),
 

@@ -31,8 +31,8 @@ with rules as (
     select * from {{ ref('alert_rules') }}
 ),
 
-world as (
-    select as_of_date as world_date from {{ ref('int_calendar__as_of_date') }}
+latest_day as (
+    select as_of_date as today from {{ ref('int_calendar__as_of_date') }}
 ),
 
 scores as (
@@ -177,12 +177,12 @@ detractors as (
         responses.responded_on,
         responses.response_id,
         {{ format_text("NPS %d from %s%s%s", "responses.score", "coalesce(responses.email, 'unknown respondent')", "coalesce(' (' || responses.survey || ')', '')", 'coalesce(\': "\' || responses.comment || \'"\', \'\')') }},
-        responses.responded_on > {{ add_days('world.world_date', -30) }}
+        responses.responded_on > {{ add_days('latest_day.today', -30) }}
     from {{ ref('int_surveys__responses') }} as responses
-    cross join world
+    cross join latest_day
     where responses.account_id is not null
         and responses.score <= (select threshold from rules where kind = 'nps_detractor')
-        and responses.responded_on <= world.world_date
+        and responses.responded_on <= latest_day.today
 ),
 
 all_alerts as (

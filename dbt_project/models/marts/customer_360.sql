@@ -1,4 +1,4 @@
--- One row per account as of the world's today: CRM facts, the contract covering today,
+-- One row per account as of the warehouse's today: CRM facts, the contract covering today,
 -- usage over the last 30 days, support over 90 days, NPS over 180 days, training, the
 -- current health score and churn risk. Every measure is the value of the day-D models
 -- for D = today, so it agrees with marts.health_scores.
@@ -10,8 +10,8 @@ with accounts as (
     select * from {{ ref('int_crm__accounts') }}
 ),
 
-world as (
-    select as_of_date as world_date
+latest_day as (
+    select as_of_date as today
     from {{ ref('int_calendar__as_of_date') }}
 ),
 
@@ -19,8 +19,8 @@ world as (
 today as (
     select inputs.*
     from {{ ref('int_account__daily_inputs') }} as inputs
-    inner join world
-        on inputs.as_of_date = world.world_date
+    inner join latest_day
+        on inputs.as_of_date = latest_day.today
 ),
 
 -- response times of the tickets created in the support window
@@ -30,10 +30,10 @@ support_times as (
         {{ median("tickets.first_response_minutes") }} as median_first_response_minutes_90d,
         {{ median("tickets.resolution_minutes") }} as median_resolution_minutes_90d
     from {{ ref('int_support__tickets') }} as tickets
-    cross join world
+    cross join latest_day
     where tickets.account_id is not null
-        and tickets.created_on > {{ add_days('world.world_date', -var('support_window_days')) }}
-        and tickets.created_on <= world.world_date
+        and tickets.created_on > {{ add_days('latest_day.today', -var('support_window_days')) }}
+        and tickets.created_on <= latest_day.today
     group by tickets.account_id
 ),
 
@@ -74,7 +74,7 @@ select
     today.mrr,
     today.seats,
     today.contract_end_date as renewal_date,
-    {{ dbt.datediff('world.world_date', 'today.contract_end_date', 'day') }} as days_to_renewal,
+    {{ dbt.datediff('latest_day.today', 'today.contract_end_date', 'day') }} as days_to_renewal,
     today.first_contract_start as customer_since,
 
     -- usage over the last 30 days (NULL without a matched tenant)
@@ -118,9 +118,9 @@ select
         when predictions.account_id is null then 'no churn prediction for the latest scored day'
         else predictions.null_reason
     end as churn_null_reason,
-    world.world_date as as_of_date
+    latest_day.today as as_of_date
 from accounts
-cross join world
+cross join latest_day
 left join today
     on accounts.account_id = today.account_id
 left join support_times

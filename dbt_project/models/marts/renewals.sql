@@ -9,18 +9,18 @@
 -- churn_risk / churn_drivers: the churn model's calibrated 90-day probability and its
 -- drivers (customer_360); NULL when no trustworthy model exists.
 
-with world as (
-    select as_of_date as world_date from {{ ref('int_calendar__as_of_date') }}
+with latest_day as (
+    select as_of_date as today from {{ ref('int_calendar__as_of_date') }}
 ),
 
 open_contracts as (
     select outcomes.*
     from {{ ref('int_crm__contract_outcomes') }} as outcomes
-    cross join world
+    cross join latest_day
     where outcomes.outcome = 'open'
-        and outcomes.start_date <= world.world_date
-        and outcomes.end_date > world.world_date
-        and outcomes.end_date <= {{ add_days('world.world_date', var('renewal_horizon_days')) }}
+        and outcomes.start_date <= latest_day.today
+        and outcomes.end_date > latest_day.today
+        and outcomes.end_date <= {{ add_days('latest_day.today', var('renewal_horizon_days')) }}
 ),
 
 customers as (
@@ -38,7 +38,7 @@ assessed as (
         customers.name,
         customers.owner_csm,
         open_contracts.end_date as renewal_date,
-        {{ dbt.datediff('world.world_date', 'open_contracts.end_date', 'day') }} as days_to_renewal,
+        {{ dbt.datediff('latest_day.today', 'open_contracts.end_date', 'day') }} as days_to_renewal,
         open_contracts.mrr,
         open_contracts.mrr * 12 as arr,
         open_contracts.seats,
@@ -56,7 +56,7 @@ assessed as (
         customers.churn_drivers,
         customers.top_reasons
     from open_contracts
-    cross join world
+    cross join latest_day
     left join customers
         on open_contracts.account_id = customers.account_id
     left join contracts

@@ -1,8 +1,8 @@
 -- How often accounts of each band actually churned: what a band has meant in this
 -- warehouse's own history, for reading the bands. Not a churn risk of an account: the
 -- CRMs, customer_360 and renewals carry the churn model's calibrated probability.
--- One row per health band, pooled over the evaluation dates of score_validation (contract
--- section 6) for the horizon var churn_risk_horizon_days (180):
+-- One row per health band, pooled over the evaluation dates of score_validation
+-- (docs/health-score.md, "Does it predict churn?") for the horizon var churn_risk_horizon_days (180):
 --   observed_churn_rate  churned / observed accounts of the band
 --   smoothed_churn_rate  the same, shrunk towards the overall rate with the weight of
 --                        var churn_risk_prior_weight observations, so a band seen only a

@@ -1,4 +1,5 @@
--- The reliability table of the churn model: contract section 6's (E, account) pairs split
+-- The reliability table of the churn model: the (E, account) pairs of
+-- docs/health-score.md, "Does it predict churn?", split
 -- into deciles of the predicted probability (equal-count bins, ties broken by
 -- evaluated_on, account_id); a calibrated model has mean_predicted close to
 -- observed_churn_rate in every decile. One row per (model, model_version, decile):

@@ -1,5 +1,5 @@
--- Does the score, and does the churn model, predict churn? Judged as contract section 6
--- says, on the pairs of int_validation__rated_pairs (evaluation dates
+-- Does the score, and does the churn model, predict churn? Judged as
+-- docs/health-score.md, "Does it predict churn?" says, on the pairs of int_validation__rated_pairs (evaluation dates
 -- E = (today - 90 days) - k months, k = 0..11; accounts with a contract covering E;
 -- churned = that contract ends in (E, E + H] and was not renewed).
 -- Three kinds of row (column scope):

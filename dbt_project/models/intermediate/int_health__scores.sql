@@ -79,14 +79,22 @@ account_days as (
         cast(round({{ dbt.any_value("weight_with_data / total_weight") }}, 4) as {{ type_double() }}) as coverage,
         {%- for component in components %}
         round(max(score) filter (where component = '{{ component }}'), 1) as {{ component }}_score,
-        round(max(contribution) filter (where component = '{{ component }}'), 2) as {{ component }}_contribution,
+        round(max(contribution) filter (where component = '{{ component }}'), 2) as {{ component }}_contribution
+        {{- "," if not loop.last }}
         {%- endfor %}
-        coalesce(
-            {{ dbt.listagg('reason', "'; '", 'order by reason_rank') }}
-                filter (where reason_rank <= {{ var('top_reasons_count') }} and points_lost >= 0.5),
-            'no negative drivers'
-        ) as top_reasons
+    from contributions
+    group by account_id, as_of_date
+),
+
+-- the few reasons shown, joined in order: only the shown rows of each day (a fifth of the
+-- component rows) reach the ordered aggregate, not every component row
+top_reasons as (
+    select
+        account_id,
+        as_of_date,
+        {{ dbt.listagg('reason', "'; '", 'order by reason_rank') }} as top_reasons
     from ranked_reasons
+    where reason_rank <= {{ var('top_reasons_count') }} and points_lost >= 0.5
     group by account_id, as_of_date
 ),
 
@@ -111,7 +119,7 @@ select
     account_days.lifecycle_stage,
     account_days.scorecard_version,
     account_days.coverage,
-    account_days.top_reasons,
+    coalesce(top_reasons.top_reasons, 'no negative drivers') as top_reasons,
     {%- for component in components %}
     account_days.{{ component }}_score,
     account_days.{{ component }}_contribution,
@@ -147,6 +155,9 @@ inner join bands
     on account_days.lifecycle_stage = bands.lifecycle_stage
     and account_days.health_score >= bands.min_score
     and (bands.next_min_score is null or account_days.health_score < bands.next_min_score)
+left join top_reasons
+    on account_days.account_id = top_reasons.account_id
+    and account_days.as_of_date = top_reasons.as_of_date
 -- the inputs exist for every scored day: the components were computed from them
 inner join inputs
     on account_days.account_id = inputs.account_id

@@ -17,6 +17,8 @@ from pathlib import Path
 import dlt
 import duckdb
 
+from cs360_core import duckdb_limits
+
 RAW_PREFIX = "raw_"
 
 
@@ -44,7 +46,7 @@ def parquet_pipeline(dataset: str, bucket_url: str, pipelines_dir: Path) -> dlt.
 def export_raw_schemas(warehouse: Path, bucket_url: str, pipelines_dir: Path) -> dict[str, dict[str, int]]:
     """Write every raw table of `warehouse` as Parquet under `bucket_url`; rows per table."""
     written: dict[str, dict[str, int]] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with duckdb_limits.connect(warehouse, read_only=True) as connection:
         # timestamps leave as UTC instants (Parquet isAdjustedToUTC), whatever the host's zone
         connection.execute("set TimeZone = 'UTC'")
         for dataset, tables in raw_tables(connection).items():

@@ -44,7 +44,11 @@ def dagster_dev(module_home):
         yield f"http://127.0.0.1:{port}"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a busy machine: leave no webserver or daemon behind
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 def _location(url: str, timeout: float = 120) -> dict:

@@ -724,7 +724,10 @@ def test_serve_forever_prints_exports_and_stops_on_ctrl_c(world, tmp_path):
         assert reply.status_code == 200 and len(reply.json()["results"]) == 1
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
+        try:
+            assert proc.wait(timeout=30) == 0
+        finally:
+            proc.kill()  # no-op once it has exited; never leaves a sandbox serving after a failure
 
 
 def test_generated_world_is_served(tmp_path, monkeypatch):

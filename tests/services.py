@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import uuid
 from collections.abc import Iterator
@@ -33,3 +34,12 @@ def throwaway_postgres_database(prefix: str) -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f'drop database if exists "{name}" with (force)')
         admin.close()
+
+
+def default_signals() -> None:
+    """`preexec_fn` for a child a test stops with SIGINT or SIGTERM: the default handling of
+    both, whatever the test process inherited (a worker whose parent ignored or blocked them
+    would pass that on through exec, and the child would never stop)."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)

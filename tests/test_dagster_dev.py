@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.services import default_signals
+
 REPO = Path(__file__).resolve().parents[1]
 LOCATION_QUERY = """
 { workspaceOrError { ... on Workspace { locationEntries {
@@ -39,6 +41,7 @@ def dagster_dev(module_home):
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        preexec_fn=default_signals,
     )
     try:
         yield f"http://127.0.0.1:{port}"

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sandbox.world.format import EVENT_COLUMNS, WORLD_TABLES
+from tests.services import default_signals
 
 # --- a tiny world -----------------------------------------------------------------------
 # Salesforce: A-1 (3 contracts, renewed twice), A-2 (1 open), A-3 (churned 2025-05-01).
@@ -714,7 +715,7 @@ def test_serve_forever_prints_exports_and_stops_on_ctrl_c(world, tmp_path):
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen([sys.executable, "-c", code, str(world), str(tmp_path / "state")], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "PYTHONPATH": str(root)})
+                            env={**os.environ, "PYTHONPATH": str(root)}, preexec_fn=default_signals)
     try:
         lines = [proc.stdout.readline().strip() for _ in range(len(ENV_KEYS))]
         env = dict(line.removeprefix("export ").split("=", 1) for line in lines)

@@ -5,8 +5,11 @@
 
 The world is generated once into `--worlds` and cut at its last day - 1 (contract
 section 4). On an empty home, `cs360 demo --world <cut>` is the full run; then, on the
-same home, `cs360 demo --world <full>` is the daily run (the same company one day later:
-the cursors, the event files already read and the incremental models carry over). Each
+same home, the daily run is `cs360 demo` on the full world the way the company's systems
+show it a day later (`sandbox.world.cut.day_later`): the full world's tables, and as event
+files the cut world's files unchanged plus one file of the last day's events, as a
+product's event log grows. The cursors, the event files already read and the incremental
+models carry over. Each
 demo is a child process; its whole process tree (the sandbox's process included) is
 sampled from /proc every 0.2 s for the peak resident memory. Per step (each source, dbt,
 each CRM sync ...) the seconds come from the Dagster run's step statistics in the home's
@@ -37,9 +40,10 @@ def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def worlds_for(folder: Path, size: str, seed: int) -> tuple[Path, Path]:
-    """The full world and the world cut a day earlier, written once and reused."""
-    from sandbox.world.cut import cut_world
+def worlds_for(folder: Path, size: str, seed: int) -> tuple[Path, Path]:  # (cut, a day later)
+    """The world cut a day before the end, and the full world a day later, as its own
+    systems show it (its event folder grown by a file); written once and reused."""
+    from sandbox.world.cut import cut_world, day_later
     from sandbox.world.format import read_meta
     from sandbox.world.generator import generate_world
 
@@ -51,7 +55,11 @@ def worlds_for(folder: Path, size: str, seed: int) -> tuple[Path, Path]:
         day = date.fromisoformat(read_meta(full)["as_of"]) - timedelta(days=1)
         say(f"cutting it at {day} into {cut}")
         cut_world(full, cut, day)
-    return full, cut
+    later = folder / f"{size.lower()}-seed{seed}-day-later"
+    if not (later / "meta.json").exists():
+        say(f"the full world a day after {cut} into {later}")
+        day_later(cut, full, later)
+    return cut, later
 
 
 # -- peak memory of a process tree, from /proc (Linux) ------------------------------------
@@ -162,17 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, help="an empty folder for the run (default: a new one under --worlds)")
     args = parser.parse_args(argv)
 
-    full_world, cut_world = worlds_for(args.worlds, args.size, args.seed)
+    cut_world, later_world = worlds_for(args.worlds, args.size, args.seed)
     home = args.home or args.worlds / f"home-{args.size.lower()}-{os.getpid()}"
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     runs = {}
-    for name, world in (("full", cut_world), ("daily", full_world)):
+    for name, world in (("full", cut_world), ("daily", later_world)):
         say(f"{name} run: cs360 demo --world {world} (log {home / f'{name}.log'})")
         runs[name] = run_demo(home, world, home / f"{name}.log")
         say(f"{name} run: exit {runs[name]['exit']} in {runs[name]['seconds']:.1f} s")
     print(f"cs360 demo on the {args.size} world (seed {args.seed}): full run on the world cut a day "
-          f"earlier, then the daily run on the full world, same home")
+          f"earlier, then the daily run on the full world a day later, same home")
     print(table(runs["full"], runs["daily"]))
     return max(run["exit"] for run in runs.values())
 

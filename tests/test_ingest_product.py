@@ -3,6 +3,7 @@ event files (parquet and jsonl), file-level incremental loads, deletions and kil
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import shutil
@@ -10,12 +11,14 @@ import sqlite3
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from pipelines.product import product
 from pipelines.warehouse import warehouse_pipeline
-from sandbox.world.format import event_files
+from sandbox.world.cut import cut_world, day_later
+from sandbox.world.format import event_files, read_meta
 from test_ingest_support import (  # noqa: F401  (fixtures)
     count, distinct_ids, home, query, rejects, run_source, sandbox, world_rows,
 )
@@ -75,6 +78,31 @@ def test_new_and_changed_files_only_are_loaded_again(sandbox, home, events_dir, 
         total + extra.num_rows + 5)
     assert query(home, "select count(*) from raw_product.events where _source_file = ?", [first.name])[0][0] == (
         grown.num_rows + 5)
+
+
+def test_a_day_later_only_the_new_days_file_is_read_from_another_folder(sandbox, home, tiny_world, tmp_path,
+                                                                     monkeypatch):
+    """The company a day later is served from another folder (another sandbox, another
+    world folder): its files are known by their names under the events folder, and only
+    the one file of the new day is read."""
+    as_of = dt.date.fromisoformat(read_meta(tiny_world)["as_of"])
+    cut_world(tiny_world, tmp_path / "day-before", as_of - dt.timedelta(days=1))
+    day_later(tmp_path / "day-before", tiny_world, tmp_path / "day-later")
+    events = pa.concat_tables([pq.read_table(path) for path in event_files(tiny_world)])
+    last_day = pc.greater_equal(events.column("occurred_at"),
+                                pa.scalar(dt.datetime.combine(as_of, dt.time(), dt.timezone.utc)))
+    new = pc.sum(last_day).as_py()
+    assert 0 < new < events.num_rows  # the XS world has events on its last day
+
+    monkeypatch.setenv("PRODUCT_EVENTS_PATH", str(tmp_path / "day-before" / "events"))
+    assert run_source(product, home)["events"] == events.num_rows - new
+    monkeypatch.setenv("PRODUCT_EVENTS_PATH", str(tmp_path / "day-later" / "events"))
+    assert run_source(product, home)["events"] == new
+
+    assert count(home, "raw_product.events") == distinct_ids(home, "raw_product.events", "event_id") == (
+        events.num_rows)
+    assert query(home, "select count(*) from raw_product.events where _source_file = ?",
+                 [f"{as_of}.parquet"]) == [(new,)]
 
 
 def test_the_same_files_named_through_a_glob_are_not_loaded_again(sandbox, home, events_dir, monkeypatch, tiny_world):

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from sandbox.world import vocab
-from sandbox.world.cut import cut_world
-from sandbox.world.format import EVENT_COLUMNS, EVENTS_DIR, META_KEYS, WORLD_TABLES, read_meta, read_table
+from sandbox.world.cut import cut_world, day_later
+from sandbox.world.format import EVENT_COLUMNS, EVENTS_DIR, META_KEYS, WORLD_TABLES, event_files, read_meta, read_table
 from sandbox.world.generator import DEFAULT_AS_OF, MESS, SIZES, generate_world
 
 TS_COLUMNS = {
@@ -235,6 +235,28 @@ def test_a_world_cut_at_any_day_is_a_valid_world(xs, tmp_path):
         _check_references(t)
         _check_time(t, day)
         assert 0 < len(t["events"]) < len(xs[-1]["events"])
+
+
+def test_a_cut_copies_the_event_files_it_leaves_whole_and_a_day_later_only_adds_one(xs, tmp_path):
+    world, *_ = xs
+    cut_world(world, tmp_path / "cut", DEFAULT_AS_OF - timedelta(days=1))
+    originals = {path.name: path for path in event_files(world)}
+    cut_files = event_files(tmp_path / "cut")
+    whole = [p for p in cut_files if p.read_bytes() == originals[p.name].read_bytes()]
+    assert len(whole) == len(cut_files) - 1  # the last month lost its last day
+    assert all(p.stat().st_mtime_ns == originals[p.name].stat().st_mtime_ns for p in whole)
+
+    meta = day_later(tmp_path / "cut", world, tmp_path / "later")
+    later_files = event_files(tmp_path / "later")
+    assert meta == read_meta(world) == read_meta(tmp_path / "later")
+    assert [p.name for p in later_files] == sorted([p.name for p in cut_files] + [f"{DEFAULT_AS_OF}.parquet"])
+    assert all(p.read_bytes() == (tmp_path / "cut" / "events" / p.name).read_bytes()
+               for p in later_files if p.name in {c.name for c in cut_files})
+    events = lambda folder: pd.concat([pq.read_table(p).to_pandas() for p in event_files(folder)])  # noqa: E731
+    later, full = events(tmp_path / "later"), events(world)
+    assert sorted(later["event_id"]) == sorted(full["event_id"]) and len(later) == len(full)
+    assert (pq.read_table(tmp_path / "later" / "events" / f"{DEFAULT_AS_OF}.parquet").column("occurred_at")
+            .to_pandas().dt.date == DEFAULT_AS_OF).all()
 
 
 def test_churned_accounts_fall_silent(xs):

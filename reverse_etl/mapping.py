@@ -35,6 +35,9 @@ class FieldMap:
     column: str          # model column
     target: str          # destination field / property
     optional: bool = False
+    # A stamp (when the values were scored) goes with every write, but a row whose other
+    # values are what the CRM holds is not written for a new stamp alone.
+    stamp: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ class Destination:
     def targets(self) -> list[str]:
         return [f.target for f in self.field_maps]
 
+    @property
+    def stamps(self) -> frozenset[str]:
+        return frozenset(f.target for f in self.field_maps if f.stamp)
+
 
 @dataclass(frozen=True)
 class RetrySettings:
@@ -76,7 +83,7 @@ def _field_map(column: str, spec) -> FieldMap:
     if isinstance(spec, str):
         return FieldMap(column, spec)
     if isinstance(spec, dict) and isinstance(spec.get("field"), str):
-        return FieldMap(column, spec["field"], bool(spec.get("optional", False)))
+        return FieldMap(column, spec["field"], bool(spec.get("optional", False)), bool(spec.get("stamp", False)))
     raise MappingError(f"field {column!r}: expected a field name or {{field: Name, optional: true}}, got {spec!r}")
 
 

@@ -154,7 +154,7 @@ def plan_changes(rows: list[dict], destination: Destination, mappings: Mappings,
         previous = state.values if state and state.fingerprint else None
         if full_resync:
             reason = "resync"
-        elif state and state.fingerprint == fp:
+        elif state and (state.fingerprint == fp or _same_but_stamps(state, values, destination.stamps)):
             plan.unchanged += 1
             continue
         elif state and state.failed_fingerprint == fp:
@@ -166,6 +166,14 @@ def plan_changes(rows: list[dict], destination: Destination, mappings: Mappings,
             reason = "changed" if state and state.fingerprint else "new"
         plan.changes.append(Change(record_id, str(row[mappings.model_key]), values, fp, reason, previous))
     return plan
+
+
+def _same_but_stamps(state: RecordState, values: dict, stamps: frozenset[str]) -> bool:
+    """The CRM holds these values (as confirmed last), stamps apart."""
+    if not stamps or state.status != "synced" or not state.synced_values:
+        return False
+    held = state.values
+    return held.keys() == values.keys() and all(held[k] == v for k, v in values.items() if k not in stamps)
 
 
 def _uses_bulk(destination: Destination, n: int) -> bool:

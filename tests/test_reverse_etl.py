@@ -241,6 +241,30 @@ def test_only_changed_rows_are_sent_with_only_mapped_fields(sandbox, home):
     assert_hubspot_holds(sandbox, rows)
 
 
+def test_a_new_scored_at_alone_is_not_a_change(sandbox, home):
+    """A day later every account is scored again (a new `scored_at`), but only the rows
+    whose other values changed are sent, with the new stamp; the others keep the stamp of
+    the values the CRM holds."""
+    first = model_rows(sandbox)
+    write_model(home, first)
+    for name in ("salesforce", "hubspot"):
+        sync_destination(home, name, policy=fast_policy(), log=quiet)
+    changed = {r["account_id"] for r in first[::3]}
+    rows = [{**row, "scored_at": SCORED_AT + dt.timedelta(days=1)} for row in model_rows(sandbox, 2, changed)]
+    write_model(home, rows)
+    sandbox.request_log.clear()
+
+    for name, key in (("salesforce", "salesforce_account_id"), ("hubspot", "hubspot_company_id")):
+        run = sync_destination(home, name, policy=fast_policy(), log=quiet)
+        expected = {r[key] for r in rows if r[key] and r["account_id"] in changed}
+        with_record = sum(bool(r[key]) for r in rows)
+        assert (run.planned, run.succeeded, run.unchanged) == (len(expected), len(expected), with_record - len(expected))
+        assert {r["id"] for r in sent_records(writes(sandbox, name), name)} == expected
+    held = [row if row["account_id"] in changed else old for row, old in zip(rows, first, strict=True)]
+    assert_salesforce_holds(sandbox, held)
+    assert_hubspot_holds(sandbox, held)
+
+
 def test_full_resync_ignores_the_diff_state(sandbox, home):
     rows = model_rows(sandbox)
     write_model(home, rows)

@@ -47,6 +47,7 @@ import pandas as pd
 from orchestration.systems import SYSTEMS
 
 LOAD_ID = "1719792000.000001"
+NEXT_LOAD_ID = "1719878400.000001"  # a day later: dlt gives every load a new, larger id
 WORLD_TODAY = date(2024, 6, 30)
 FEATURES = ["dashboards", "reports", "exports", "alerts", "integrations", "api", "automations", "sharing"]
 
@@ -438,13 +439,13 @@ def training_rows() -> dict[str, list[tuple]]:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple],
-            tables: dict[str, dict[str, str]] = SCHEMAS) -> None:
+            tables: dict[str, dict[str, str]] = SCHEMAS, load_id: str = LOAD_ID) -> None:
     if not rows:
         return
     columns = list(tables[table])
     offset = con.execute(f"select count(*) from {table}").fetchall()[0][0]
     # set-based: a frame of the rows, cast to the table's types (executemany is slow)
-    frame = pd.DataFrame([(*row, LOAD_ID, f"{table}-{offset + n}") for n, row in enumerate(rows)],
+    frame = pd.DataFrame([(*row, load_id, f"{table}-{offset + n}") for n, row in enumerate(rows)],
                          columns=[*columns, "_dlt_load_id", "_dlt_id"], dtype=object)
     casts = ", ".join(f"cast({name} as {kind})" for name, kind in
                       [*tables[table].items(), ("_dlt_load_id", "VARCHAR"), ("_dlt_id", "VARCHAR")])
@@ -485,9 +486,10 @@ def write_raw_fixture(db_path: Path, absent: tuple[str, ...] = (),
 
 
 def add_events(db_path: Path, rows: list[tuple[str, str, str, str | None, datetime]]) -> None:
-    """Append (event_id, tenant_id, user_id, event_type, feature, occurred_at) rows."""
+    """Append (event_id, tenant_id, user_id, event_type, feature, occurred_at) rows, as the
+    next load."""
     with duckdb.connect(str(db_path)) as con:
-        _insert(con, "raw_product.events", rows)
+        _insert(con, "raw_product.events", rows, load_id=NEXT_LOAD_ID)
 
 
 # --- one customer in both CRMs without the customer number (tests/test_identity_crm.py) ------

@@ -130,6 +130,7 @@ def cut_home(dbt, home, tmp_path_factory) -> Path:
         con.execute("create table main.held_back as select * from raw_product.events "
                     "where occurred_at >= timestamptz '2024-06-30 00:00:00+00'")
         con.execute("delete from raw_product.events where occurred_at >= timestamptz '2024-06-30 00:00:00+00'")
+        SEEN["held_back"] = con.execute("select event_id from main.held_back").fetchall()
     dbt(warehouse, "build", *NO_TESTS, label="cut build")
     SEEN["before"] = {
         "today": one(warehouse, "select as_of_date from intermediate.int_calendar__as_of_date")["as_of_date"],
@@ -138,7 +139,8 @@ def cut_home(dbt, home, tmp_path_factory) -> Path:
         "alerts": rows(warehouse, "select * from marts.alerts"),
     }
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("insert into raw_product.events select * from main.held_back")
+        con.execute(f"insert into raw_product.events select * replace ('{fx.NEXT_LOAD_ID}' as _dlt_load_id) "
+                    "from main.held_back")  # the next load, as dlt writes it
         con.execute("drop table main.held_back")
     dbt(warehouse, "build", *NO_TESTS, label="incremental run")
     return warehouse
@@ -555,6 +557,11 @@ def test_daily_incremental_run_adds_the_day_and_matches_a_full_refresh(home, cut
     added = {r["as_of_date"] for r in after} - {r["as_of_date"] for r in before["scores"]}
     assert added == {TODAY}
     assert [r for r in after if r["as_of_date"] < TODAY] == before["scores"]
+    # the events table read only the new load, and holds what the full build holds
+    events = "select * exclude (dlt_load_id) from staging.stg_product__events order by event_id"
+    assert rows(cut_home, events) == rows(home, events)
+    assert one(cut_home, "select count(*) as n from staging.stg_product__events where dlt_load_id = ?",
+               [fx.NEXT_LOAD_ID])["n"] == len(SEEN["held_back"]) > 0
 
 
 def test_later_data_does_not_change_earlier_days(home, cut_home):

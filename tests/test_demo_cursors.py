@@ -10,12 +10,13 @@ import os
 from urllib.parse import parse_qsl
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from cs360.demo import run_demo
 from cs360_core.settings import resolve_home
-from sandbox.world.cut import cut_world
-from sandbox.world.format import read_meta
+from sandbox.world.cut import cut_world, day_later
+from sandbox.world.format import event_files, read_meta
 
 EPOCH = "1970-01-01T00:00:00Z"
 
@@ -52,6 +53,9 @@ def test_a_demo_on_the_next_days_world_sends_the_stored_cursors(tiny_world, tmp_
     as_of = dt.date.fromisoformat(read_meta(tiny_world)["as_of"])
     day_before = tmp_path / "day-before"
     cut_world(tiny_world, day_before, as_of - dt.timedelta(days=1))
+    later = tmp_path / "day-later"  # the full world, its event folder grown by the new day's file
+    day_later(day_before, tiny_world, later)
+    new_day = pq.ParquetFile(later / "events" / f"{as_of}.parquet").metadata.num_rows
 
     assert run_demo(home, world=day_before, stage_name="ingest") == 0
     before = logged_requests(home)
@@ -60,7 +64,7 @@ def test_a_demo_on_the_next_days_world_sends_the_stored_cursors(tiny_world, tmp_
         "raw_surveys.invitations", "raw_surveys.responses", "raw_training.courses", "raw_training.enrollments")}
     capsys.readouterr()
 
-    assert run_demo(home, world=tiny_world, stage_name="ingest") == 0
+    assert run_demo(home, world=later, stage_name="ingest") == 0
     assert (f"the same world, now as of {as_of} (was {as_of - dt.timedelta(days=1)}): "
             "reading what changed since the last run") in capsys.readouterr().out
     after = logged_requests(home)  # the new sandbox's log: this run's requests only
@@ -75,6 +79,12 @@ def test_a_demo_on_the_next_days_world_sends_the_stored_cursors(tiny_world, tmp_
         assert int(search["body"]["filterGroups"][0]["filters"][0]["value"]) > 0
     queries = [e["query"] for e in after if e["vendor"] == "salesforce" and "/query" in e["path"]]
     assert queries and all("1970-01-01" not in q for q in queries)
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:  # one file of events read, no other
+        loads = con.execute("select _source_file, count(*) from raw_product.events group by all "
+                            "having max(_dlt_load_id) = (select max(_dlt_load_id) from raw_product.events)").fetchall()
+        total = con.execute("select count(*) from raw_product.events").fetchone()[0]
+    assert loads == [(f"{as_of}.parquet", new_day)]
+    assert total == sum(pq.ParquetFile(path).metadata.num_rows for path in event_files(tiny_world))
 
 
 def test_the_same_company_a_day_later_keeps_the_warehouse_and_the_cursors(tiny_world, tmp_path, home, capsys):

@@ -47,3 +47,20 @@
         {%- endif %}
     )
 {%- endmacro %}
+
+{#
+  stg_product__events' pre-hook on an incremental run: its rows whose raw row (the same
+  event_id of the same load) is gone from raw_product.events. One anti-join, no sort.
+#}
+{% macro withdrawn_events_delete() -%}
+{%- set raw_events = source('product', 'events') -%}
+{%- if is_incremental() and adapter.get_relation(raw_events.database, raw_events.schema, raw_events.identifier) %}
+delete from {{ this }} as kept
+where not exists (
+    select 1
+    from {{ raw_events }} as raw
+    where {{ to_id('raw.event_id') }} = kept.event_id
+        and raw._dlt_load_id = kept.dlt_load_id
+)
+{%- endif %}
+{%- endmacro %}

@@ -1,6 +1,19 @@
 -- The largest table of the warehouse: deduplicated once into a table rather than in a
 -- view every downstream model would re-run.
-{{ config(materialized='table') }}
+--
+-- Incremental (Spark: a table): event files are appended to raw_product.events load by
+-- load and never edited in place, so a run reads only the loads after the newest one here
+-- and replaces an event_id seen again (the newest load wins, as in a full build). Rows a
+-- later load took out of the raw table (a changed file's old rows, a load that never
+-- completed) are deleted here first, so the table stays what a full build makes.
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        pre_hook="{{ withdrawn_events_delete() }}",
+    )
+}}
 
 with source as (
     select * from {{ source_or_empty('product', 'events', {
@@ -11,6 +24,9 @@ with source as (
         'feature': 'varchar',
         'occurred_at': 'timestamptz',
     }) }} as raw
+    {%- if is_incremental() %}
+    where _dlt_load_id > (select coalesce(max(dlt_load_id), '') from {{ this }})
+    {%- endif %}
 ),
 
 renamed as (

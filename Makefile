@@ -44,7 +44,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/dbt_models.py --size M --top 15
 	$(BIN)/python benchmarks/webapp.py --synthetic L
 	$(BIN)/python benchmarks/churn_eval.py --size M --seeds 1,2,3 --mechanisms all
-	$(BIN)/python benchmarks/learning.py --accounts 2000 --days 365
+	$(BIN)/python benchmarks/learning_cost.py --accounts 2000 --days 365
 
 clean:
 	rm -rf $(CS360_HOME)

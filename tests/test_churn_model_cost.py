@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from threadpoolctl import threadpool_info
 
-from benchmarks.learning import generate
+from benchmarks.learning_cost import generate
 from learning import churn_model
 
 FAST = {"max_iter": 30, "learning_rate": 0.2, "max_leaf_nodes": 15, "min_samples_leaf": 20}

@@ -1,7 +1,7 @@
 """Cost of the learn group: the scorecard fit and the churn model's fits and scoring.
 
-    .venv/bin/python benchmarks/learning.py --accounts 2000 --days 365     # a generated history
-    .venv/bin/python benchmarks/learning.py --home ~/.cs360                # a built warehouse (copied)
+    .venv/bin/python benchmarks/learning_cost.py --accounts 2000 --days 365     # a generated history
+    .venv/bin/python benchmarks/learning_cost.py --home ~/.cs360                # a built warehouse (copied)
 
 Each step runs from scratch (no stored versions) in a child process of its own, on a copy
 of the warehouse, so its peak RSS (resource.getrusage) is its own: DuckDB's memory and the

@@ -19,6 +19,10 @@ truth (contracts.csv), not from what the CRMs show:
   in (E, E + 90]; for the model also the expected calibration error over ten equal-count
   bins of the probability and the Brier score.
 
+`--no-sync` builds a home with the demo's ingest and transform stages only: the activate
+stage (CRM sync through the doubles, alert delivery) is left out, as the figures read only
+`marts.health_scores` and `marts.churn_predictions`.
+
 `--rescore` reuses the worlds and homes already in --out (ingested once) and re-runs only
 what a change to the score or the learning touches: the stored walk-forward versions, their
 predictions and the score history are dropped, then the transform stage (dbt with the fits
@@ -257,14 +261,36 @@ def build_world(world_dir: Path, size: str, seed: int, mechanism: str) -> None:
     generate_world(world_dir, size=size, seed=seed, mechanism=mechanism)
 
 
-def run_pipeline(world_dir: Path, home: Path, log: Path) -> tuple[int, float]:
-    """`cs360 demo --world` in its own process and home; returns (exit code, seconds)."""
+def run_pipeline(world_dir: Path, home: Path, log: Path, sync: bool = True) -> tuple[int, float]:
+    """`cs360 demo --world` in its own process and home; returns (exit code, seconds).
+    Without `sync`, the demo's ingest and transform stages only (build_without_sync)."""
     env = {**os.environ, "CS360_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    command = (["-m", "cs360.cli", "demo", "--world", str(world_dir), "--home", str(home)] if sync else
+               ["-c", "import sys; from benchmarks.churn_eval import build_without_sync; "
+                "sys.exit(build_without_sync(sys.argv[1], sys.argv[2]))", str(world_dir), str(home)])
     started = time.perf_counter()
     with log.open("w") as out:
-        code = subprocess.call([sys.executable, "-m", "cs360.cli", "demo", "--world", str(world_dir),
-                                "--home", str(home)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        code = subprocess.call([sys.executable, *command], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return code, time.perf_counter() - started
+
+
+def build_without_sync(world_dir: Path | str, home: Path | str) -> int:
+    """The demo's ingest stage (through the vendor doubles), then its transform stage (dbt
+    with the walk-forward fits), in this process. The activate stage (the CRM sync and the
+    alert delivery) is left out: the figures read only the score history and the predictions."""
+    from cs360.demo import run_demo
+    from cs360.runner import run_stage
+    from cs360_core.settings import load_dotenv, resolve_home
+
+    settings = resolve_home(home)
+    load_dotenv(settings)
+    code = run_demo(settings, world=Path(world_dir), stage_name="ingest")
+    if code:
+        return code
+    stage = run_stage(settings, "transform", skipped={}, parallel=True)
+    for step, message in stage.failures().items():
+        print(f"failed step: {step}" + (f": {message}" if message else ""), file=sys.stderr)
+    return 0 if stage.success else 1
 
 
 # What a rescore drops: every walk-forward fit and what it scored, and the score history
@@ -296,15 +322,15 @@ def run_rescore(home: Path, log: Path) -> tuple[int, float]:
     env = {**os.environ, "CS360_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
     started = time.perf_counter()
     with log.open("w") as out:
-        # -c from the repository root: run as a script, this folder's learning.py would
-        # shadow the learning package
+        # -c from the repository root, so the project's packages import as the demo's do
         code = subprocess.call([sys.executable, "-c", "import sys; from benchmarks.churn_eval import rescore_home; "
                                 "sys.exit(rescore_home(sys.argv[1]))", str(home)],
                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return code, time.perf_counter() - started
 
 
-def one(out: Path, size: str, seed: int, mechanism: str, reuse: bool, rescore: bool = False) -> dict:
+def one(out: Path, size: str, seed: int, mechanism: str, reuse: bool, rescore: bool = False,
+        sync: bool = True) -> dict:
     case = out / f"{size}-{mechanism}-{seed}"
     world_dir, home = case / "world", case / "home"
     warehouse = home / "warehouse.duckdb"
@@ -327,7 +353,7 @@ def one(out: Path, size: str, seed: int, mechanism: str, reuse: bool, rescore: b
         build_world(world_dir, size, seed, mechanism)
         say(f"{case.name}: world ready in {time.perf_counter() - started:.0f} s; running the pipeline "
             f"(log {case / 'demo.log'})")
-        code, seconds = run_pipeline(world_dir, home, case / "demo.log")
+        code, seconds = run_pipeline(world_dir, home, case / "demo.log", sync)
         row.update(exit_code=code, pipeline_seconds=round(seconds, 1))
         say(f"{case.name}: pipeline exit {code} in {seconds:.0f} s")
     try:
@@ -402,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rescore", action="store_true",
                         help="on homes already in --out, drop the fits and the score history and re-run the "
                              "transform stage only (no world, no ingest); build the rest")
+    parser.add_argument("--no-sync", action="store_true",
+                        help="build a world's home with the demo's ingest and transform stages only: no CRM sync "
+                             "and no alert delivery, which the figures do not read")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     parser.add_argument("--table", type=Path, nargs="+", metavar="JSON",
                         help="print one table from the rows of earlier --json files (worlds run apart) and stop")
@@ -423,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for mechanism in mechanisms:
             for seed in seeds:
-                rows.append(one(out, args.size, seed, mechanism, args.reuse, args.rescore))
+                rows.append(one(out, args.size, seed, mechanism, args.reuse, args.rescore, not args.no_sync))
                 say(f"{len(rows)} of {len(mechanisms) * len(seeds)} judged")
     finally:
         if tmp:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ READS = ("learning", VERSIONS, PREDICTIONS, "marts.health_scores", "intermediate
          "intermediate.int_crm__contracts")
 WRITES = ("learning", PREDICTIONS)
 OUTCOMES = "learning_outcomes"  # temp copy of intermediate.int_crm__contract_outcomes for one run
+# temp: every scored (account, day) with its label as the full history knows it, built once
+# per run; a fit on D reads only the rows whose label was decided by D (labels.known_examples_sql)
+LABELED = "learning_labeled"
 LEARNER = "HistGradientBoostingClassifier"
 # Isotonic calibration is a step function: past the last churner (or the first) of the held-out
 # slice it says exactly 0 (or 1), a certainty no later account can be held to.
@@ -106,6 +110,8 @@ DRIVER_TEXT = {
 
 # Component columns the phrases above read (every other column is always in the feature table).
 DRIVER_TEXT_COLUMNS = {"surveys": ("silent_contact_score", "survey_response_score"), "price": ("seat_price_score",)}
+# Every feature column a phrase reads (`f.<name>`)
+PHRASE_COLUMNS = tuple(dict.fromkeys(name for text in DRIVER_TEXT.values() for name in re.findall(r"\bf\.(\w+)", text)))
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,9 @@ def _run(con: duckdb.DuckDBPyConnection, settings: ModelSettings, log) -> RunSum
     feature_names = build_features(con)
     summary.seconds_features = time.perf_counter() - started
     con.execute(f"create or replace temp table {OUTCOMES} as select * from intermediate.int_crm__contract_outcomes")
+    con.execute(f"create or replace temp table {LABELED} as select account_id, as_of_date, "
+                f"contract_id as label_contract_id, churned "
+                f"from ({labels.labeled_examples_sql(settings.horizon_days, outcomes=OUTCOMES)})")
     known_versions = {row[0]: row[1] for row in con.execute(f"select fit_date, model_version from {VERSIONS}").fetchall()}
     dates = sorted(set(labels.fit_dates(first, last, settings.every)) | {d for d in known_versions if d <= last})
     predicted_through = con.execute(f"select max(as_of_date) from {PREDICTIONS}").fetchall()[0][0]
@@ -267,10 +276,13 @@ def fit_version(con: duckdb.DuckDBPyConnection, fit_date: dt.date, feature_names
                 settings: ModelSettings) -> Version:
     """Fit the version used from `fit_date`: only examples whose label was decided by then."""
     version = Version(version_name(fit_date), fit_date, list(feature_names))
-    rows = training_rows_sql(fit_date, settings)
+    # the rows of training_rows_sql(fit_date), read from the run's label table; the features
+    # are joined to the sampled rows only
+    latest = fit_date - dt.timedelta(days=settings.horizon_days + settings.grace_days)
+    known = f"select * from {LABELED} where as_of_date <= date '{latest.isoformat()}'"
     n_examples, n_events, first, last = con.execute(
         f"select count(*), count(distinct label_contract_id) filter (where churned), min(as_of_date), "
-        f"max(as_of_date) from ({rows})").fetchall()[0]
+        f"max(as_of_date) from ({known})").fetchall()[0]
     version.n_examples, version.n_churn_events = int(n_examples), int(n_events)
     version.training_from, version.training_to = first, last
     if n_events < settings.min_churn_events:
@@ -282,20 +294,23 @@ def fit_version(con: duckdb.DuckDBPyConnection, fit_date: dt.date, feature_names
     # are sampled by a hash of the key and weighted back: churned rows keep at least half of
     # the budget (a large churned cohort on daily rows once left no room for any negative)
     stride = max(1, settings.train_day_stride) if (last - first).days >= 10 * settings.train_day_stride else 1
-    sampled = f"select * from ({rows}) where (epoch(as_of_date) / 86400)::bigint % {stride} = 0"
+    sampled = f"select * from ({known}) where (epoch(as_of_date) / 86400)::bigint % {stride} = 0"
     n_rows, n_positive = con.execute(f"select count(*), count(*) filter (where churned) from ({sampled})").fetchall()[0]
     keep_positive, keep_negative = sampling_shares(n_positive, n_rows - n_positive, settings.max_training_rows)
-    columns = ", ".join(f'"{name}"' for name in version.features)
+    columns = ", ".join(f'features."{name}"' for name in version.features)
     table = con.sql(
-        f"select as_of_date, churned, cast(case when churned then {1.0 / keep_positive!r} else {1.0 / keep_negative!r} "
-        f"end as double) as weight, {columns} "
-        f"from ({sampled}) where hash(account_id, as_of_date) % 1000000 < case when churned "
-        f"then {round(keep_positive * 1_000_000)} else {round(keep_negative * 1_000_000)} end "
-        "order by as_of_date, account_id").to_arrow_table()
+        f"select kept.as_of_date, kept.churned, kept.weight, {columns} "
+        f"from (select account_id, as_of_date, churned, cast(case when churned then {1.0 / keep_positive!r} "
+        f"else {1.0 / keep_negative!r} end as double) as weight from ({sampled}) "
+        f"where hash(account_id, as_of_date) % 1000000 < case when churned "
+        f"then {round(keep_positive * 1_000_000)} else {round(keep_negative * 1_000_000)} end) as kept "
+        f"inner join {FEATURE_TABLE} as features using (account_id, as_of_date) "
+        "order by kept.as_of_date, kept.account_id").to_arrow_table()
     days = table.column("as_of_date").to_numpy()
     y = table.column("churned").to_numpy(zero_copy_only=False).astype(np.int8)
     weight = table.column("weight").to_numpy()
     X = _matrix(table, version.features)
+    del table
     version.n_training_rows = len(y)
     version.medians = {name: float(np.nanmedian(X[:, i])) if np.isfinite(X[:, i]).any() else 0.0
                        for i, name in enumerate(version.features)}
@@ -331,7 +346,11 @@ def _fit_calibrated(X, y, weight, days, settings: ModelSettings):
     # a signal never seen in the fit slice (e.g. no NPS system yet) is a constant: never split on
     X_fit[:, np.isnan(X_fit).all(axis=0)] = 0.0
     learner = HistGradientBoostingClassifier(random_state=settings.random_state, **settings.learner_params)
-    learner.fit(X_fit, y[fit_part], sample_weight=weight[fit_part])
+    # The trees learn from the sample as drawn, unweighted: the weights only undo the class
+    # sampling, which the weighted calibration below does, and with weights scikit-learn bins
+    # each feature by 255 weighted percentiles, each sorting the column again (over half the
+    # fit's time). Ranking needs no weights; the probabilities get them from the calibrator.
+    learner.fit(X_fit, y[fit_part])
     method = "isotonic" if y[calibration_part].sum() >= ISOTONIC_MIN_CHURNERS else "sigmoid"
     calibrated = CalibratedClassifierCV(FrozenEstimator(learner), method=method)
     with warnings.catch_warnings():
@@ -354,18 +373,24 @@ class ClippedProbabilities:
         return np.column_stack([1.0 - churn, churn])
 
 
-def _matrix(table: pa.Table, names: list[str]) -> np.ndarray:
+def _matrix(table: pa.Table, names: list[str], dtype=np.float32) -> np.ndarray:
+    """float32 for fitting (scikit-learn bins it); float64 for scoring, the learner's own
+    dtype, so that predicting does not convert a copy of every slice again."""
     present = set(table.column_names)
-    columns = [table.column(name).to_numpy(zero_copy_only=False).astype(np.float32) if name in present
-               else np.full(table.num_rows, np.nan, dtype=np.float32) for name in names]
-    return np.column_stack(columns) if columns else np.empty((table.num_rows, 0), dtype=np.float32)
+    out = np.empty((table.num_rows, len(names)), dtype=dtype)
+    for i, name in enumerate(names):
+        out[:, i] = table.column(name).to_numpy(zero_copy_only=False) if name in present else np.nan
+    return out
 
 
 def score_period(con: duckdb.DuckDBPyConnection, version: Version, start: dt.date, until: dt.date,
                  settings: ModelSettings, summary: RunSummary | None = None) -> int:
     """Predict the days in [start, until) not yet predicted, with their drivers."""
     present = {row[0] for row in con.execute(f"describe {FEATURE_TABLE}").fetchall()}
-    columns = ", ".join(f'"{name}"' for name in version.features if name in present)
+    # the model's inputs and the columns the driver phrases read, in one slice: the phrases
+    # are rendered from it, not from another join with the whole feature table
+    wanted = [name for name in dict.fromkeys([*version.features, *PHRASE_COLUMNS]) if name in present]
+    columns = ", ".join(f'"{name}"' for name in wanted)
     table = con.sql(
         f"select f.account_id, f.as_of_date{', ' + columns if columns else ''} from {FEATURE_TABLE} f "
         f"anti join {PREDICTIONS} p using (account_id, as_of_date) "
@@ -378,26 +403,29 @@ def score_period(con: duckdb.DuckDBPyConnection, version: Version, start: dt.dat
         probability = pa.nulls(n, pa.float64())
         drivers = [pa.nulls(n, pa.string()) for _ in range(settings.n_drivers)]
     else:
-        X = _matrix(table, version.features)
+        X = _matrix(table, version.features, np.float64)
         p = version.model.predict_proba(X)[:, 1]
+        del X
         probability = pa.array(p)
         started = time.perf_counter()
-        drivers = _top_driver_groups(version, X, p, settings.n_drivers)
+        drivers = _top_driver_groups(version, table, p, settings.n_drivers, settings.threads)
         if summary is not None:
             summary.seconds_drivers += time.perf_counter() - started
+    phrase_columns = [name for name in PHRASE_COLUMNS if name in present]
     scored = pa.table({"account_id": table.column("account_id"), "as_of_date": table.column("as_of_date"),
                        "probability": probability,
-                       **{f"driver_{i + 1}": drivers[i] for i in range(settings.n_drivers)}})
+                       **{f"driver_{i + 1}": drivers[i] for i in range(settings.n_drivers)},
+                       **{name: table.column(name) for name in phrase_columns}})
+    del table
     con.register("scored_rows", scored)
-    phrases = [_driver_phrase(f"s.driver_{i + 1}", present) for i in range(settings.n_drivers)]
+    phrases = [_driver_phrase(f"f.driver_{i + 1}", present) for i in range(settings.n_drivers)]
     con.execute(f"""
         insert into {PREDICTIONS}
-        select s.account_id, s.as_of_date, s.probability, ?,
-            case when s.probability is null then null
+        select f.account_id, f.as_of_date, f.probability, ?,
+            case when f.probability is null then null
                  else coalesce(nullif(concat_ws('; ', {', '.join(phrases)}), ''), 'no driver above the base churn rate') end,
             ?
-        from scored_rows s
-        inner join {FEATURE_TABLE} f using (account_id, as_of_date)
+        from scored_rows f
     """, [version.name, version.null_reason])
     con.unregister("scored_rows")
     return n
@@ -411,7 +439,8 @@ def _driver_phrase(column: str, present: set[str]) -> str:
     return f"case {column} {cases} end"
 
 
-def _top_driver_groups(version: Version, X: np.ndarray, p: np.ndarray, n_drivers: int) -> list[pa.Array]:
+def _top_driver_groups(version: Version, table: pa.Table, p: np.ndarray, n_drivers: int,
+                       threads: int = 1) -> list[pa.Array]:
     """Per row, the groups whose values raise the probability most above the population's
     (the group set to its training medians). Only rows above the base rate get drivers."""
     groups = [(name, [version.features.index(f) for f in members if f in version.features])
@@ -420,17 +449,76 @@ def _top_driver_groups(version: Version, X: np.ndarray, p: np.ndarray, n_drivers
     risky = np.flatnonzero(p > (version.base_rate or 0.0))
     out = np.full((len(p), n_drivers), None, dtype=object)
     if len(risky) and groups:
-        X_risky = X[risky]
+        neutral = [np.array([version.medians[version.features[i]] for i in idx]) for _, idx in groups]
+        trees = _TreeSum.of(version.model, threads)
         lift = np.empty((len(risky), len(groups)), dtype=np.float64)
-        for g, (_, idx) in enumerate(groups):
-            neutral = X_risky.copy()
-            neutral[:, idx] = np.array([version.medians[version.features[i]] for i in idx], dtype=np.float32)
-            lift[:, g] = p[risky] - version.model.predict_proba(neutral)[:, 1]
+        for chunk in range(0, len(risky), DRIVER_CHUNK_ROWS):
+            rows = risky[chunk:chunk + DRIVER_CHUNK_ROWS]
+            X_rows = _matrix(table.take(pa.array(rows)), version.features, np.float64)
+            if trees is not None:
+                lift[chunk:chunk + len(rows)] = p[rows, None] - trees.group_probabilities(
+                    X_rows, [idx for _, idx in groups], neutral)
+                continue
+            for g, (_, idx) in enumerate(groups):
+                changed = X_rows.copy()
+                changed[:, idx] = neutral[g]
+                lift[chunk:chunk + len(rows), g] = p[rows] - version.model.predict_proba(changed)[:, 1]
         order = np.argsort(-lift, axis=1)[:, :n_drivers]
         names = np.array([name for name, _ in groups], dtype=object)
         chosen = np.where(np.take_along_axis(lift, order, axis=1) > 0.005, names[order], None)
         out[risky, :chosen.shape[1]] = chosen
     return [pa.array(out[:, i], type=pa.string()) for i in range(n_drivers)]
+
+
+DRIVER_CHUNK_ROWS = 50_000  # rows x trees of per-tree values held at once (40 MB at 100 trees)
+
+
+class _TreeSum:
+    """The calibrated boosted trees of a version, evaluated tree by tree, so that setting one
+    group of features to its medians re-walks only the trees that split on that group (a
+    group like CSAT or training is in few of them); the rest is reused. The sum is taken in
+    the trees' order from the same baseline as scikit-learn's, so each probability equals
+    predict_proba on the changed rows exactly. This reads scikit-learn internals
+    (HistGradientBoostingClassifier._predictors, the version pinned in pyproject.toml);
+    `of` returns None for any other shape and the drivers fall back to predict_proba."""
+
+    def __init__(self, learner, calibrator, threads: int):
+        self.trees = [predictors[0] for predictors in learner._predictors]
+        self.baseline = float(np.ravel(learner._baseline_prediction)[0])
+        self.bitsets, self.feature_map = learner._bin_mapper.make_known_categories_bitsets()
+        self.calibrator = calibrator
+        self.threads = threads
+        self.splits_on = [set(tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0].tolist()) for tree in self.trees]
+
+    @classmethod
+    def of(cls, model, threads: int) -> _TreeSum | None:
+        try:
+            (calibrated,) = model.calibrated.calibrated_classifiers_
+            learner = calibrated.estimator.estimator
+            (calibrator,) = calibrated.calibrators
+            if not isinstance(learner, HistGradientBoostingClassifier) or learner.n_trees_per_iteration_ != 1:
+                return None
+            return cls(learner, calibrator, threads)
+        except (AttributeError, ValueError):
+            return None
+
+    def _tree(self, i: int, X: np.ndarray) -> np.ndarray:
+        return self.trees[i].predict(X, self.bitsets, self.feature_map, self.threads)
+
+    def group_probabilities(self, X: np.ndarray, groups: list[list[int]], neutral: list[np.ndarray]) -> np.ndarray:
+        """(rows, groups): the churn probability of each row with each group set to its medians."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        unchanged = np.column_stack([self._tree(i, X) for i in range(len(self.trees))])
+        out = np.empty((len(X), len(groups)), dtype=np.float64)
+        for g, idx in enumerate(groups):
+            changed = X.copy()
+            changed[:, idx] = neutral[g]
+            members = set(idx)
+            raw = np.zeros(len(X)) + self.baseline
+            for i in range(len(self.trees)):
+                raw += self._tree(i, changed) if self.splits_on[i] & members else unchanged[:, i]
+            out[:, g] = np.clip(self.calibrator.predict(raw), *PROBABILITY_BOUNDS)
+        return out
 
 
 def _store_version(con: duckdb.DuckDBPyConnection, version: Version) -> None:
@@ -479,7 +567,7 @@ def validate_versions(con: duckdb.DuckDBPyConnection, settings: ModelSettings) -
     table = con.sql(f"""
         select p.model_version, p.churn_probability_90d as probability, labeled.churned, p.as_of_date
         from {PREDICTIONS} p
-        inner join ({labels.labeled_examples_sql(horizon, outcomes=OUTCOMES)}) as labeled using (account_id, as_of_date)
+        inner join {LABELED} as labeled using (account_id, as_of_date)
         where p.churn_probability_90d is not null
             and p.as_of_date + {int(horizon)} <= (select max(as_of_date) from marts.health_scores)
         order by p.model_version

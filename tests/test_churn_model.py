@@ -17,6 +17,7 @@ import pytest
 
 from cs360.report import churn_model_status
 from learning import churn_model, labels
+from learning.features import FEATURE_TABLE, build_features
 
 D = dt.date
 
@@ -388,3 +389,27 @@ def test_driver_phrases_of_the_survey_and_price_groups_by_hand():
     without = every - {"silent_contact_score", "seat_price_score"}
     assert con.execute(f"select {_driver_phrase('first_driver', without)}, {_driver_phrase('second_driver', without)} "
                        "from f").fetchall()[0] == (None, None)
+
+
+def test_drivers_rewalk_only_the_trees_of_each_group_and_equal_predict_proba(fitted, tmp_path):
+    """The drivers' per-tree shortcut gives exactly the probability predict_proba gives for
+    the row with one group set to its training medians, re-walking fewer trees."""
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(fitted[0], path)
+    with duckdb.connect(str(path)) as con:
+        build_features(con)
+        version = churn_model._load_version(con, "churn-2023-10-01")
+        table = con.sql(f"select * from {FEATURE_TABLE} where as_of_date = '2023-12-01'").to_arrow_table()
+    X = churn_model._matrix(table, version.features, np.float64)
+    groups = [[version.features.index(f) for f in members if f in version.features]
+              for members in churn_model.DRIVER_GROUPS.values()]
+    groups = [idx for idx in groups if idx]
+    neutral = [np.array([version.medians[version.features[i]] for i in idx]) for idx in groups]
+    trees = churn_model._TreeSum.of(version.model, threads=1)
+    fast = trees.group_probabilities(X, groups, neutral)
+    for g, idx in enumerate(groups):
+        changed = X.copy()
+        changed[:, idx] = neutral[g]
+        assert np.array_equal(fast[:, g], version.model.predict_proba(changed)[:, 1])
+    walked = [sum(bool(splits & set(idx)) for splits in trees.splits_on) for idx in groups]
+    assert len(X) == 319 and min(walked) < len(trees.trees)

@@ -218,11 +218,13 @@ def _run(con: duckdb.DuckDBPyConnection, settings: ModelSettings, log) -> RunSum
         # the latest days are re-scored (late-arriving data), by the version that scored them
         rescore_from = predicted_through - dt.timedelta(days=settings.reprocess_days - 1)
         con.execute(f"delete from {PREDICTIONS} where as_of_date >= ?", [rescore_from])
+    # the scored days without a prediction yet, found once (not once per version)
+    unpredicted = [row[0] for row in con.execute(
+        f"select distinct s.as_of_date from marts.health_scores s "
+        f"anti join {PREDICTIONS} p using (account_id, as_of_date)").fetchall()]
     for index, fit_date in enumerate(dates):
         until = dates[index + 1] if index + 1 < len(dates) else last + dt.timedelta(days=1)
-        todo = con.execute(
-            f"select count(*) from marts.health_scores s anti join {PREDICTIONS} p using (account_id, as_of_date) "
-            "where s.as_of_date >= ? and s.as_of_date < ?", [fit_date, until]).fetchall()[0][0]
+        todo = any(fit_date <= day < until for day in unpredicted)
         if fit_date in known_versions:
             if not todo:
                 continue

@@ -10,7 +10,7 @@ run on, keeps every prediction up to T.
 
 Learner: scikit-learn's HistGradientBoostingClassifier (handles missing values natively),
 fit on the earlier part of the known examples and calibrated (isotonic, or sigmoid when the
-held-out slice has few churn events) on the latest part, so calibration is judged on later
+held-out slice has few churn events) on the latest part, weighted back for the class sampling, so calibration is judged on later
 data than the fit, as it is used; probabilities are kept within [0.001, 0.999]. Below `min_churn_events` known churned contracts there is
 no trustworthy model: the probability is null and `null_reason` says why.
 
@@ -121,7 +121,7 @@ class ModelSettings:
     min_churn_events: int = 30           # distinct churned contracts known on the fit date
     every: str | None = None             # refit cadence (labels.refit_cadence)
     train_day_stride: int = 7            # train on every 7th calendar day: neighbours are near-duplicates
-    max_training_rows: int = 60_000      # above this, negatives are sampled and weighted back
+    max_training_rows: int = 60_000      # above this, rows are sampled; the calibrator weights them back
     calibration_share: float = 0.25      # the latest share of training days holds out for calibration
     reprocess_days: int = 3              # dbt var score_reprocess_days
     n_drivers: int = 3
@@ -293,8 +293,9 @@ def fit_version(con: duckdb.DuckDBPyConnection, fit_date: dt.date, feature_names
         return version
     # every stride-th calendar day (anchored on the epoch, so a cut world samples the same days);
     # a short known history (under ten strides) is used whole. Above max_training_rows, rows
-    # are sampled by a hash of the key and weighted back: churned rows keep at least half of
-    # the budget (a large churned cohort on daily rows once left no room for any negative)
+    # are sampled by a hash of the key (the calibration weights them back): churned rows keep
+    # at least half of the budget (a large churned cohort on daily rows once left no room for
+    # any negative)
     stride = max(1, settings.train_day_stride) if (last - first).days >= 10 * settings.train_day_stride else 1
     sampled = f"select * from ({known}) where (epoch(as_of_date) / 86400)::bigint % {stride} = 0"
     n_rows, n_positive = con.execute(f"select count(*), count(*) filter (where churned) from ({sampled})").fetchall()[0]

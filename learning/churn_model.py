@@ -10,8 +10,8 @@ run on, keeps every prediction up to T.
 
 Learner: scikit-learn's HistGradientBoostingClassifier (handles missing values natively),
 fit on the earlier part of the known examples and calibrated (isotonic, or sigmoid when the
-held-out slice has few churn events) on the latest part, weighted back for the class sampling, so calibration is judged on later
-data than the fit, as it is used; probabilities are kept within [0.001, 0.999]. Below `min_churn_events` known churned contracts there is
+held-out slice has few churn events) on the latest part, weighted back for the class
+sampling, so calibration is judged on later data than the fit, as it is used; probabilities are kept within [0.001, 0.999]. Below `min_churn_events` known churned contracts there is
 no trustworthy model: the probability is null and `null_reason` says why.
 
 Drivers: for the rows riskier than the training base rate, each group of related features

@@ -1,6 +1,6 @@
 """Cost of the churn model, on the generated history of the learning benchmark: the learner
 runs on one OpenMP thread (threads spinning for each other on shared cores cost more than
-they gain) and trains on a bounded, weighted sample of both classes."""
+they gain) and trains on a bounded sample of both classes, weighted back by its calibrator."""
 
 from __future__ import annotations
 

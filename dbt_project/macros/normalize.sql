@@ -9,7 +9,7 @@
             split_part(split_part(split_part(
                 regexp_replace(lower(trim({{ column }})), '^[a-z][a-z0-9+.-]*://', ''),
             '/', 1), '?', 1), ':', 1),
-            '^www\.', ''
+            '^www[.]', ''
         ),
         ''
     )

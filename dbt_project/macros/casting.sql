@@ -107,11 +107,12 @@
 {% macro duckdb__epoch_seconds(column) -%}
     epoch({{ column }})
 {%- endmacro %}
+{# a float, as DuckDB's epoch(): the same float arithmetic follows on both #}
 {% macro spark__epoch_seconds(column) -%}
-    (unix_micros({{ column }}) / 1000000.0)
+    (cast(unix_micros({{ column }}) as double) / 1000000)
 {%- endmacro %}
 
 {# Elapsed minutes between two timestamps (1 decimal); NULL when either is NULL. #}
 {% macro minutes_between(start_column, end_column) -%}
-    round(({{ epoch_seconds(end_column) }} - {{ epoch_seconds(start_column) }}) / 60.0, 1)
+    {{ round_float('(' ~ epoch_seconds(end_column) ~ ' - ' ~ epoch_seconds(start_column) ~ ') / 60.0', 1) }}
 {%- endmacro %}

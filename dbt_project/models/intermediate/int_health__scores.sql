@@ -67,6 +67,15 @@ ranked_reasons as (
     from contributions
 ),
 
+-- the figures shown per component, rounded once per row (not once per pivoted column)
+shown as (
+    select
+        *,
+        {{ round_float('score', 1) }} as score_shown,
+        {{ round_float('contribution', 2) }} as contribution_shown
+    from contributions
+),
+
 account_days as (
     select
         account_id,
@@ -78,11 +87,11 @@ account_days as (
         cast(round(sum(cast(contribution as decimal(18, 6))), 1) as {{ type_double() }}) as health_score,
         cast(round({{ dbt.any_value("weight_with_data / total_weight") }}, 4) as {{ type_double() }}) as coverage,
         {%- for component in components %}
-        round(max(score) filter (where component = '{{ component }}'), 1) as {{ component }}_score,
-        round(max(contribution) filter (where component = '{{ component }}'), 2) as {{ component }}_contribution
+        max(score_shown) filter (where component = '{{ component }}') as {{ component }}_score,
+        max(contribution_shown) filter (where component = '{{ component }}') as {{ component }}_contribution
         {{- "," if not loop.last }}
         {%- endfor %}
-    from contributions
+    from shown
     group by account_id, as_of_date
 ),
 

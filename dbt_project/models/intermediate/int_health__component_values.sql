@@ -50,9 +50,9 @@ scored_days as (
         signed.signed_through,
         {{ dbt.datediff('product.as_of_date', 'coalesce(signed.signed_through, product.contract_end_date)', 'day') }}
             as days_to_exposure,
-        cast(product.seats as {{ type_double() }}) / nullif(product.previous_seats, 0) as seat_change_ratio,
-        (product.mrr / nullif(product.seats, 0))
-            / nullif(product.previous_mrr / nullif(product.previous_seats, 0), 0) as seat_price_ratio
+        {{ ratio('product.seats', 'product.previous_seats') }} as seat_change_ratio,
+        {{ safe_divide(safe_divide('product.mrr', 'product.seats'), safe_divide('product.previous_mrr', 'product.previous_seats')) }}
+            as seat_price_ratio
     from product
     left join signed_renewals as signed
         on product.account_id = signed.account_id
@@ -104,8 +104,8 @@ components as (
     select
         account_id, as_of_date, lifecycle_stage, contract_id,
         'support',
-        case when has_support_data then cast(tickets_90d as {{ type_double() }}) / nullif(seats, 0) end,
-        {{ format_text("%d support tickets in " ~ support_days ~ " days (%.1f per seat)", "tickets_90d", "cast(tickets_90d as " ~ type_double() ~ ") / nullif(seats, 0)") }}
+        case when has_support_data then {{ ratio('tickets_90d', 'seats') }} end,
+        {{ format_text("%d support tickets in " ~ support_days ~ " days (%.1f per seat)", "tickets_90d", ratio('tickets_90d', 'seats')) }}
     from scored_days
 
     union all
@@ -132,7 +132,7 @@ components as (
     select
         account_id, as_of_date, lifecycle_stage, contract_id,
         'training',
-        case when has_training_data then cast(people_trained as {{ type_double() }}) / nullif(seats, 0) end,
+        case when has_training_data then {{ ratio('people_trained', 'seats') }} end,
         {{ format_text("%d of %d seats trained", "people_trained", "seats") }}
     from scored_days
 
@@ -272,7 +272,7 @@ select
     case
         when components.component_value is not null
             then 100 * greatest(0, least(1,
-                (components.component_value - targets.floor) / (targets.target - targets.floor)))
+                {{ safe_divide('components.component_value - targets.floor', 'targets.target - targets.floor') }}))
     end as score,
     case when components.component_value is not null then components.reason end as reason
 from components

@@ -410,12 +410,12 @@ product_measures as (
 select
     *,
     -- the raw values the score components are computed from; NULL = no data
-    cast(active_users_30d as {{ type_double() }}) / nullif(seats, 0) as utilization,
-    cast(logins_30d as {{ type_double() }}) / nullif(seats, 0) as logins_per_seat,
-    cast(logins_30d as {{ type_double() }}) / nullif(logins_prev_30d, 0) as logins_trend_ratio,
-    cast(features_used_30d as {{ type_double() }}) / nullif(features_available, 0) as breadth,
+    {{ ratio('active_users_30d', 'seats') }} as utilization,
+    {{ ratio('logins_30d', 'seats') }} as logins_per_seat,
+    {{ ratio('logins_30d', 'logins_prev_30d') }} as logins_trend_ratio,
+    {{ ratio('features_used_30d', 'features_available') }} as breadth,
     -- of the features used in the window_days..feature_history_days before D, the share
     -- also used in the last window_days: usual + recent - (usual or recent) = both
-    cast(usual_features + features_used_30d - features_used_long as {{ type_double() }}) / nullif(usual_features, 0) as feature_retention,
-    cast(active_users_30d as {{ type_double() }}) / nullif(active_users_30d_earlier, 0) as active_users_trend_ratio
+    {{ ratio('usual_features + features_used_30d - features_used_long', 'usual_features') }} as feature_retention,
+    {{ ratio('active_users_30d', 'active_users_30d_earlier') }} as active_users_trend_ratio
 from product_measures

@@ -63,7 +63,7 @@ select
     {%- for measure in ['open_tickets', 'tickets_90d', 'sla_breaches_90d', 'csat_good_90d', 'csat_rated_90d'] %}
     case when counts.as_of_date >= first_ticket.first_ticket_on then counts.{{ measure }} end as {{ measure }},
     {%- endfor %}
-    cast(counts.sla_breaches_90d as {{ type_double() }}) / nullif(counts.tickets_90d, 0) as sla_breach_rate_90d,
-    cast(counts.csat_good_90d as {{ type_double() }}) / nullif(counts.csat_rated_90d, 0) as csat_90d
+    {{ ratio('counts.sla_breaches_90d', 'counts.tickets_90d') }} as sla_breach_rate_90d,
+    {{ ratio('counts.csat_good_90d', 'counts.csat_rated_90d') }} as csat_90d
 from counts
 cross join first_ticket

@@ -70,10 +70,9 @@ select
     case when counts.as_of_date >= first_survey.first_survey_on
         then counts.promoters + counts.passives + counts.detractors end as nps_responses,
     round(
-        100.0 * (counts.promoters - counts.detractors)
-        / nullif(counts.promoters + counts.passives + counts.detractors, 0),
+        {{ safe_divide('100.0 * (counts.promoters - counts.detractors)', 'counts.promoters + counts.passives + counts.detractors') }},
         1
     ) as nps,
-    cast(counts.invitations_answered as {{ type_double() }}) / nullif(counts.invitations_sent, 0) as response_rate
+    {{ ratio('counts.invitations_answered', 'counts.invitations_sent') }} as response_rate
 from counts
 cross join first_survey

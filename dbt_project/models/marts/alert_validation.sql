@@ -137,19 +137,19 @@ select
     per_kind.alerts_judged,
     per_kind.accounts_alerted,
     per_kind.alerts_churned,
-    round(cast(per_kind.alerts_churned as {{ type_double() }}) / nullif(per_kind.alerts_judged, 0), 4) as churn_rate,
+    round({{ ratio('per_kind.alerts_churned', 'per_kind.alerts_judged') }}, 4) as churn_rate,
     round(base.base_churn_rate, 4) as base_churn_rate,
-    round(cast(per_kind.alerts_churned as {{ type_double() }}) / nullif(per_kind.alerts_judged, 0) / nullif(base.base_churn_rate, 0), 4) as lift,
+    round({{ safe_divide(ratio('per_kind.alerts_churned', 'per_kind.alerts_judged'), 'base.base_churn_rate') }}, 4) as lift,
     per_kind.renewal_window_alerts,
     per_kind.renewal_window_churned,
-    round(cast(per_kind.renewal_window_churned as {{ type_double() }}) / nullif(per_kind.renewal_window_alerts, 0), 4)
+    round({{ ratio('per_kind.renewal_window_churned', 'per_kind.renewal_window_alerts') }}, 4)
         as renewal_window_churn_rate,
     round(base.renewal_window_base_rate, 4) as renewal_window_base_rate,
-    round(cast(per_kind.renewal_window_churned as {{ type_double() }}) / nullif(per_kind.renewal_window_alerts, 0)
-        / nullif(base.renewal_window_base_rate, 0), 4) as renewal_window_lift,
+    round({{ safe_divide(ratio('per_kind.renewal_window_churned', 'per_kind.renewal_window_alerts'),
+        'base.renewal_window_base_rate') }}, 4) as renewal_window_lift,
     coalesce(caught.churners, 0) as churners,
     coalesce(caught.churners_alerted, 0) as churners_alerted,
-    round(cast(caught.churners_alerted as {{ type_double() }}) / nullif(caught.churners, 0), 4) as share_of_churners_alerted
+    round({{ ratio('caught.churners_alerted', 'caught.churners') }}, 4) as share_of_churners_alerted
 from per_kind
 cross join base
 left join caught

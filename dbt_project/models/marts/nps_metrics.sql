@@ -35,12 +35,12 @@ select
     coalesce(sent.survey, answered.survey) as survey,
     coalesce(sent.invitations_sent, 0) as invitations_sent,
     coalesce(sent.invitations_answered, 0) as invitations_answered,
-    round(cast(sent.invitations_answered as {{ type_double() }}) / nullif(sent.invitations_sent, 0), 4) as response_rate,
+    round({{ ratio('sent.invitations_answered', 'sent.invitations_sent') }}, 4) as response_rate,
     coalesce(answered.responses, 0) as responses,
     coalesce(answered.promoters, 0) as promoters,
     coalesce(answered.passives, 0) as passives,
     coalesce(answered.detractors, 0) as detractors,
-    round(100.0 * (answered.promoters - answered.detractors) / nullif(answered.responses, 0), 1) as nps
+    round({{ safe_divide('100.0 * (answered.promoters - answered.detractors)', 'answered.responses') }}, 1) as nps
 from sent
 full outer join answered
     on sent.month = answered.month

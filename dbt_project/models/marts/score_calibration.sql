@@ -40,8 +40,8 @@ select
     {{ var('churn_risk_horizon_days') }} as horizon_days,
     coalesce(per_band.n_observations, 0) as n_observations,
     coalesce(per_band.n_churned, 0) as n_churned,
-    round(cast(per_band.n_churned as {{ type_double() }}) / nullif(per_band.n_observations, 0), 4) as observed_churn_rate,
-    round(cast(overall.n_churned as {{ type_double() }}) / nullif(overall.n_observations, 0), 4) as overall_churn_rate,
+    round({{ ratio('per_band.n_churned', 'per_band.n_observations') }}, 4) as observed_churn_rate,
+    round({{ ratio('overall.n_churned', 'overall.n_observations') }}, 4) as overall_churn_rate,
     case when overall.n_observations > 0 then round(
         (coalesce(per_band.n_churned, 0) + {{ k }} * cast(overall.n_churned as {{ type_double() }}) / overall.n_observations)
         / (coalesce(per_band.n_observations, 0) + {{ k }}),

@@ -124,7 +124,7 @@ summary as (
         count(*) filter (where health_band = '{{ band }}' and churned) as n_churned_{{ band }},
         {%- endfor %}
         -- summed as decimals: the same mean whatever order an engine adds the rows in
-        cast(sum(cast(score as decimal(18, 6))) as {{ type_double() }}) / nullif(count(score), 0) as mean_score,
+        {{ ratio('sum(cast(score as decimal(18, 6)))', 'count(score)') }} as mean_score,
         avg(probability) as mean_probability
     from ranked
     group by {{ group_key }}
@@ -184,9 +184,9 @@ select
     round(ece, 5) as ece,
     {%- for band in ['red', 'yellow', 'green'] %}
     case when model = 'health_score' then n_{{ band }} end as n_{{ band }},
-    case when model = 'health_score' then round(cast(n_churned_{{ band }} as {{ type_double() }}) / nullif(n_{{ band }}, 0), 4) end
+    case when model = 'health_score' then round({{ ratio('n_churned_' ~ band, 'n_' ~ band) }}, 4) end
         as churn_rate_{{ band }},
     {%- endfor %}
-    round(mean_score, 2) as mean_score,
+    {{ round_float('mean_score', 2) }} as mean_score,
     round(mean_probability, 5) as mean_probability
 from figures

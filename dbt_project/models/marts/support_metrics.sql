@@ -25,6 +25,6 @@ select
     count(*) filter (where resolution_breached) as resolution_breaches,
     round(cast(count(*) filter (where sla_breached) as {{ type_double() }}) / count(*), 4) as sla_breach_rate,
     count(*) filter (where csat is not null) as csat_ratings,
-    round(cast(count(*) filter (where csat = 'good') as {{ type_double() }}) / nullif(count(*) filter (where csat is not null), 0), 4) as csat
+    round({{ ratio("count(*) filter (where csat = 'good')", 'count(*) filter (where csat is not null)') }}, 4) as csat
 from {{ ref('int_support__tickets') }}
 group by 1, 2, 3

@@ -13,12 +13,13 @@ select
     count(*) filter (where status = 'solved') as tickets_solved,
     -- percentiles of whole tenths of a minute, rounded to 6 places before the last rounding:
     -- engines interpolate with different float formulas (35634.5 or 35634.4999…), and a
-    -- result halfway between two tenths must round alike on each
-    round(round({{ median('round(first_response_minutes * 10)') }}, 6) / 10, 1) as median_first_response_minutes,
-    round(round({{ percentile_cont('round(first_response_minutes * 10)', 0.9) }}, 6) / 10, 1)
+    -- result halfway between two tenths (3113.45) must round alike on each (round_float)
+    {{ round_float('round(' ~ median('round(first_response_minutes * 10)') ~ ', 6) / 10', 1) }} as median_first_response_minutes,
+    {{ round_float('round(' ~ percentile_cont('round(first_response_minutes * 10)', 0.9) ~ ', 6) / 10', 1) }}
         as p90_first_response_minutes,
-    round(round({{ median('round(resolution_minutes * 10)') }}, 6) / 10, 1) as median_resolution_minutes,
-    round(round({{ percentile_cont('round(resolution_minutes * 10)', 0.9) }}, 6) / 10, 1) as p90_resolution_minutes,
+    {{ round_float('round(' ~ median('round(resolution_minutes * 10)') ~ ', 6) / 10', 1) }} as median_resolution_minutes,
+    {{ round_float('round(' ~ percentile_cont('round(resolution_minutes * 10)', 0.9) ~ ', 6) / 10', 1) }}
+        as p90_resolution_minutes,
     {{ dbt.any_value('sla_first_response_minutes') }} as sla_first_response_minutes,
     {{ dbt.any_value('sla_resolution_minutes') }} as sla_resolution_minutes,
     count(*) filter (where first_response_breached) as first_response_breaches,

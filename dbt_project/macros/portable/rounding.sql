@@ -45,6 +45,10 @@
   (2k+1) x 2^j in decimal(38, 0), exactly.
 #}
 {% macro spark_round_exact(x, places, half_even) -%}
+    {#- 2^j must fit a bigint: a tie at 3 or more places can be small enough to need j > 62 -#}
+    {%- if places > 2 -%}
+        {{ exceptions.raise_compiler_error("round_float / format_text on Spark: at most 2 decimals, not " ~ places) }}
+    {%- endif -%}
     {%- set scale = 10 ** places -%}
     {%- set shortest = "cast(abs(" ~ x ~ ") as decimal(38, 18))" -%}
     {%- set scaled = "(" ~ shortest ~ " * " ~ scale ~ ")" -%}

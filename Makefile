@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/cs360 demo
 
-# Both cores: test modules are spread over two workers, each module's fixtures stay in one;
-# the longest modules start first (tests/conftest.py), not the ones with the most tests.
+# Both cores: test modules are spread over two workers, each module's fixtures stay in one
+# (the modules that share a full run go together); the longest start first
+# (tests/conftest.py), not the ones with the most tests.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 

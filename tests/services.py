@@ -43,3 +43,9 @@ def default_signals() -> None:
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_DFL)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -13,17 +13,11 @@ from sandbox.doubles.crm_world import kept_in_both
 from sandbox.world.format import event_files, read_table
 
 
-@pytest.fixture(scope="module")
-def completed_run(module_home, module_sandbox):
-    stage = run_stage(module_home, "all", log=lambda line: None)
-    assert stage.success, f"failed steps: {stage.failed_steps()}"
-    return stage
-
-
 @pytest.fixture
-def warehouse(module_home, completed_run):
-    """Opened per test and closed after it: DuckDB lets no writer in while it is open."""
-    con = duckdb.connect(str(module_home.warehouse), read_only=True)
+def warehouse(full_run):
+    """The shared run's warehouse (tests/conftest.py), opened per test and closed after it:
+    DuckDB lets no writer in while it is open."""
+    con = duckdb.connect(str(full_run.home.warehouse), read_only=True)
     yield con
     con.close()
 
@@ -74,9 +68,9 @@ def _current_scores(con, id_column: str) -> dict[str, tuple[float, str]]:
     return {record_id: (float(score), band) for record_id, score, band in rows}
 
 
-def test_salesforce_accounts_carry_the_current_score(warehouse, module_sandbox):
+def test_salesforce_accounts_carry_the_current_score(warehouse, full_run):
     expected = _current_scores(warehouse, "salesforce_account_id")
-    env = module_sandbox.env
+    env = full_run.sandbox.env
     sf = Salesforce(instance_url=env["SALESFORCE_INSTANCE_URL"], session_id=env["SALESFORCE_ACCESS_TOKEN"])
     records = sf.query_all("SELECT Id, CS_Health_Score__c, CS_Health_Band__c FROM Account")["records"]
     actual = {r["Id"]: (r["CS_Health_Score__c"], r["CS_Health_Band__c"]) for r in records}
@@ -84,9 +78,9 @@ def test_salesforce_accounts_carry_the_current_score(warehouse, module_sandbox):
     assert actual == expected
 
 
-def test_hubspot_companies_carry_the_current_score(warehouse, module_sandbox):
+def test_hubspot_companies_carry_the_current_score(warehouse, full_run):
     expected = _current_scores(warehouse, "hubspot_company_id")
-    env = module_sandbox.env
+    env = full_run.sandbox.env
     client = HubSpot(access_token=env["HUBSPOT_ACCESS_TOKEN"], host=env["HUBSPOT_BASE_URL"])
     companies = client.crm.companies.get_all(properties=["cs_health_score", "cs_health_band"])
     actual = {c.id: (float(c.properties["cs_health_score"]), c.properties["cs_health_band"]) for c in companies}
@@ -101,17 +95,17 @@ def test_sync_records_one_outcome_per_crm_record(warehouse, tiny_world):
     assert _count(warehouse, "reverse_etl.sync_records where outcome = 'failed'") == 0
 
 
-def test_rerun_of_ingest_adds_no_duplicates(module_home, completed_run):
+def test_rerun_of_ingest_adds_no_duplicates(full_run):
     tables = ("raw_salesforce.accounts", "raw_hubspot.companies", "raw_product.events", "raw_product.users")
-    with duckdb.connect(str(module_home.warehouse), read_only=True) as con:
+    with duckdb.connect(str(full_run.home.warehouse), read_only=True) as con:
         before = {t: _count(con, t) for t in tables}
-    assert run_stage(module_home, "ingest", log=lambda line: None).success
-    with duckdb.connect(str(module_home.warehouse), read_only=True) as con:
+    assert run_stage(full_run.home, "ingest", log=lambda line: None).success
+    with duckdb.connect(str(full_run.home.warehouse), read_only=True) as con:
         after = {t: _count(con, t) for t in before}
     assert after == before
 
 
-def test_churn_model_runs_between_the_dbt_steps_of_one_job(warehouse, module_sandbox):
+def test_churn_model_runs_between_the_dbt_steps_of_one_job(warehouse, full_run):
     """dbt (health_scores) -> churn model asset -> dbt (crm_account_health) in the same run:
     every scored day has its prediction row, and the CRM payload already carries it. The
     tiny world has too few churned contracts for a model: null risk, the reason, no drivers."""
@@ -121,7 +115,7 @@ def test_churn_model_runs_between_the_dbt_steps_of_one_job(warehouse, module_san
     assert reasons and {reason[:2] for reason in reasons} == {(None, None)}
     # the reason of the version in force on each account's latest scored day
     assert all(reason[2].startswith("no trustworthy churn model: 0 churned contracts known on ") for reason in reasons)
-    env = module_sandbox.env
+    env = full_run.sandbox.env
     sf = Salesforce(instance_url=env["SALESFORCE_INSTANCE_URL"], session_id=env["SALESFORCE_ACCESS_TOKEN"])
     records = sf.query_all("SELECT Id, CS_Churn_Risk__c, CS_Churn_Drivers__c FROM Account")["records"]
     assert records and {(r["CS_Churn_Risk__c"], r["CS_Churn_Drivers__c"]) for r in records} == {(None, None)}

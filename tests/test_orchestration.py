@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 
@@ -21,11 +22,12 @@ from cs360_core.settings import POSTGRES_STORAGE_ENV, resolve_home
 from orchestration.definitions import build_definitions
 from orchestration.sensors import run_failure_to_webhook
 from reverse_etl import gates
+from sandbox.doubles.server import Sandbox
 
 
 @pytest.fixture(scope="module")
-def defs(module_home):
-    return build_definitions(module_home)
+def defs(full_run):
+    return build_definitions(full_run.home)
 
 
 def _crm_scores(sandbox) -> list:
@@ -33,28 +35,31 @@ def _crm_scores(sandbox) -> list:
 
 
 @pytest.mark.slow  # every CRM path behind a failed gate is covered by tests/test_sync_gates.py
-def test_a_failing_gate_stops_the_crm_sync(module_home, module_sandbox, defs, monkeypatch):
+def test_a_failing_gate_stops_the_crm_sync(tmp_path, tiny_world, module_env, monkeypatch):
     monkeypatch.setattr(gates, "MIN_TENANTS_MATCHED_SHARE", 1.01)  # no world can pass this
-    stage = run_stage(module_home, "all", defs=defs, log=lambda line: None, log_level="ERROR")
+    os.environ["DAGSTER_HOME"] = str(tmp_path / "dagster")
+    home = resolve_home(tmp_path)
+    with Sandbox(tiny_world, home.sandbox_dir, ports={"salesforce": 0, "hubspot": 0}) as sandbox:
+        os.environ.update(sandbox.env)
+        stage = run_stage(home, "all", defs=build_definitions(home), log=lambda line: None, log_level="ERROR")
     assert not stage.success
     assert set(stage.failed_steps()) == {"marts__crm_account_health_tenants_matched"}
     started = {e.step_key for e in stage.result.all_events if e.event_type_value == "STEP_START"}
     assert "cs360_dbt_models" in started
     assert not {"reverse_etl__salesforce_account", "reverse_etl__hubspot_companies"} & started
-    assert set(_crm_scores(module_sandbox)) == {None}  # nothing reached the CRM
+    assert set(_crm_scores(sandbox)) == {None}  # nothing reached the CRM
 
 
-def test_the_gates_pass_on_a_healthy_world_and_the_sync_runs(module_home, module_sandbox, defs):
-    stage = run_stage(module_home, "all", defs=defs, log=lambda line: None, log_level="ERROR")
-    assert stage.success, stage.failed_steps()
+def test_the_gates_pass_on_a_healthy_world_and_the_sync_runs(full_run):
+    stage = full_run.stage
     checks = {e.event_specific_data.asset_check_key.name: e.event_specific_data.passed
               for e in stage.result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     assert checks["tenants_matched"] and checks["band_mix_stable"] and checks["score_predicts_churn"]
     assert checks["model_predicts_churn"]  # the tiny world has too few churners for a model: passes, null risk
-    assert None not in set(_crm_scores(module_sandbox))
+    assert None not in set(_crm_scores(full_run.sandbox))
 
 
-def test_raw_tables_report_their_row_count(module_home, defs, tiny_world):
+def test_raw_tables_report_their_row_count(full_run, defs, tiny_world):
     instance = DagsterInstance.get()
     event = instance.get_latest_materialization_event(AssetKey(["raw_product", "tenants"]))
     from sandbox.world.format import read_table
@@ -110,7 +115,7 @@ def test_instance_storage_on_postgres(tmp_path, monkeypatch):
                        capture_output=True)
 
 
-def test_the_failure_sensor_posts_the_failed_step_to_the_webhook(module_home, module_sandbox, defs, monkeypatch):
+def test_the_failure_sensor_posts_the_failed_step_to_the_webhook(full_run, defs, monkeypatch):
     monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", "revoked-token")  # the double answers 401
     instance = DagsterInstance.get()
     job = defs.resolve_job_def("cs360_ingest")
@@ -118,13 +123,13 @@ def test_the_failure_sensor_posts_the_failed_step_to_the_webhook(module_home, mo
                                     asset_selection=[AssetKey(["raw_salesforce", "accounts"])])
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
-    posted_before = len(module_sandbox.webhook.posts)
+    posted_before = len(full_run.sandbox.webhook.posts)
     context = build_run_status_sensor_context(
         sensor_name=run_failure_to_webhook.name, dagster_instance=instance,
         dagster_run=result.dagster_run, dagster_event=failure,
     ).for_run_failure()
     run_failure_to_webhook(context)
-    posts = module_sandbox.webhook.posts[posted_before:]
+    posts = full_run.sandbox.webhook.posts[posted_before:]
     assert len(posts) == 1
     text = posts[0]["text"] if isinstance(posts[0], dict) and "text" in posts[0] else posts[0]["body"]["text"]
     assert "cs360_ingest" in text and "salesforce_raw" in text and result.run_id[:8] in text

@@ -266,13 +266,10 @@ def test_propose_writes_the_latest_fit_as_seed_rows_with_a_report(tmp_path):
 # --- the real Dagster job on the XS world ------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def transformed(module_home, module_sandbox):
-    """`cs360 run ingest` then `cs360 run transform` on the tiny world."""
-    from cs360.runner import run_stage
-    assert run_stage(module_home, "ingest", log=lambda line: None, log_level="ERROR").success
-    stage = run_stage(module_home, "transform", log=lambda line: None, log_level="ERROR")
-    assert stage.success, stage.failed_steps()
-    return stage
+def transformed(full_run):
+    """The shared run of the whole job on the tiny world (tests/conftest.py): its transform
+    steps are those of `cs360 run transform`."""
+    return full_run.stage
 
 
 def _step_order(stage) -> list[str]:
@@ -285,13 +282,13 @@ def _materialized_by(stage) -> dict[str, str]:
             for e in stage.result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
 
 
-def test_the_transform_stage_fits_the_scorecard_between_the_dbt_steps(module_home, transformed):
+def test_the_transform_stage_fits_the_scorecard_between_the_dbt_steps(full_run, transformed):
     steps, made_by = _step_order(transformed), _materialized_by(transformed)
     fit_step = made_by["learning/scorecard_weights"]
     # the component values come from a dbt step before the fit, the health scores from one after it
     assert steps.index(made_by["intermediate/int_health__component_values"]) < steps.index(fit_step)
     assert steps.index(fit_step) < steps.index(made_by["marts/health_scores"])
-    with duckdb.connect(str(module_home.warehouse), read_only=True) as con:
+    with duckdb.connect(str(full_run.home.warehouse), read_only=True) as con:
         versions = con.execute(f"select scorecard_version, min(effective_from) from {scorecard.TABLE} "
                                "group by all order by 2").fetchall()
         days = con.execute("select as_of_date, any_value(scorecard_version), count(distinct scorecard_version) "
@@ -302,11 +299,11 @@ def test_the_transform_stage_fits_the_scorecard_between_the_dbt_steps(module_hom
         assert (version, n_versions) == (in_force[-1] if in_force else "v4", 1), day
 
 
-def test_a_later_fit_leaves_earlier_scores_exactly_as_they_were(module_home, transformed):
+def test_a_later_fit_leaves_earlier_scores_exactly_as_they_were(full_run, transformed):
     """A version added later scores only the days from its date on: the incremental run
     re-scores the last days, and every row before the new version's day stays identical."""
     from cs360.runner import run_stage
-    with duckdb.connect(str(module_home.warehouse)) as con:
+    with duckdb.connect(str(full_run.home.warehouse)) as con:
         last_day = con.execute("select max(as_of_date) from marts.health_scores").fetchall()[0][0]
         latest_fit = con.execute(f"select max(effective_from) from {scorecard.TABLE}").fetchall()[0][0]
         effective = last_day - dt.timedelta(days=1)
@@ -320,8 +317,8 @@ def test_a_later_fit_leaves_earlier_scores_exactly_as_they_were(module_home, tra
                    n_churn_events, 'fitted' as method, 'added by the test' as reason
             from {scorecard.TABLE}
             where scorecard_version = (select max_by(scorecard_version, effective_from) from {scorecard.TABLE})""")
-    assert run_stage(module_home, "transform", log=lambda line: None, log_level="ERROR").success
-    with duckdb.connect(str(module_home.warehouse), read_only=True) as con:
+    assert run_stage(full_run.home, "transform", log=lambda line: None, log_level="ERROR").success
+    with duckdb.connect(str(full_run.home.warehouse), read_only=True) as con:
         after = con.execute("select * from marts.health_scores order by account_id, as_of_date").fetchall()
         columns = [c[0] for c in con.execute("select * from marts.health_scores limit 0").description]
     day, version = columns.index("as_of_date"), columns.index("scorecard_version")

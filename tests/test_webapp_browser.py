@@ -1,5 +1,5 @@
 """The web app in a real browser (Playwright driving Debian's Chromium) on the tiny world,
-after one pipeline run through the Dagster job with CS360_PUBLIC_URL set.
+after the shared run of the whole Dagster job (tests/conftest.py), made with CS360_PUBLIC_URL set.
 
 Chromium is installed with apt-get when it is absent and this runs as root; elsewhere the
 module is skipped with the reason."""
@@ -10,7 +10,6 @@ import csv
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,6 @@ from dagster import DagsterInstance
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
-from cs360.runner import run_stage
 from orchestration.defs.publish import PUBLISHED_MARTS_KEY
 from cs360_core.published import published_path
 
@@ -54,12 +52,6 @@ def _ensure_chromium() -> str | None:
     return None if os.path.exists(CHROMIUM) else f"apt-get installed chromium but {CHROMIUM} is absent"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def browser():
     reason = _ensure_chromium()
@@ -74,16 +66,15 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def port() -> int:
-    return _free_port()
+def port(full_run) -> int:
+    """The port of CS360_PUBLIC_URL, `http://127.0.0.1:<port>/` (the trailing slash is not doubled)."""
+    return full_run.public_port
 
 
 @pytest.fixture(scope="module")
-def built(module_home, module_sandbox, port):
-    os.environ["CS360_PUBLIC_URL"] = f"http://127.0.0.1:{port}/"  # the trailing slash is not doubled
-    stage = run_stage(module_home, "all", log=lambda line: None)
-    assert stage.success, stage.failures()
-    return module_home
+def built(full_run):
+    """The shared run of the whole job (tests/conftest.py), with CS360_PUBLIC_URL set."""
+    return full_run.home
 
 
 @pytest.fixture(scope="module")
@@ -198,8 +189,8 @@ def test_customer_page_lists_the_crm_activities_and_the_last_touch(site, page, p
     assert page.inner_text("#last-touch").startswith(f"last CSM touch: {last_touch:%Y-%m-%d}")
 
 
-def test_the_crm_page_links_open_the_customer_page(site, page, published, module_sandbox, port):
-    env = module_sandbox.env
+def test_the_crm_page_links_open_the_customer_page(site, page, published, full_run, port):
+    env = full_run.sandbox.env
     wanted = {row[0]: f"http://127.0.0.1:{port}/accounts/{row[1]}" for row in published.execute(
         "select salesforce_account_id, account_id from marts.crm_account_health "
         "where salesforce_account_id is not null").fetchall()}

@@ -96,6 +96,12 @@ def run_stage(
     on the registry's definitions of this home; writes still take the one writer slot."""
     from orchestration.definitions import build_definitions
 
+    if skipped is None:
+        skipped = unconfigured(tuple(systems))
+    if stage == "ingest" and len(skipped) == len(systems):  # every ingest asset is a system's: say so at once
+        for line in skipped.values():
+            log(line)
+        raise NothingToRun(f"{STAGE_JOBS[stage].name}: every system it needs is unconfigured, nothing to run")
     instance = DagsterInstance.get()
     if ensure_writer_pool_limit(instance):  # DAGSTER_HOME is not the home's: give it the limit
         log(f"Dagster instance {instance.root_directory}: writer pool limited to one step at a time")
@@ -106,8 +112,6 @@ def run_stage(
         defs = definitions(str(home.root))  # the object the job is rebuilt from in this process
     defs = defs or build_definitions(home, systems)
     job = defs.resolve_job_def(STAGE_JOBS[stage].name)
-    if skipped is None:
-        skipped = unconfigured(tuple(systems))
     for line in skipped.values():
         log(line)
     launch = launch_selection(job, defs.resolve_asset_graph(), systems, skipped=skipped)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,20 @@ from sandbox.world.generator import generate_world
 from tests.services import free_port
 
 TINY_SEED = 7
+SHARED_MEMORY = Path("/dev/shm")
+
+
+def pytest_configure(config):
+    """Test homes on tmpfs where the machine has one (the workers get folders inside it):
+    Dagster's SQLite event log commits, and so syncs to disk, once per event, and a run of
+    the whole job stores some 1,500 events."""
+    if config.option.basetemp is None and not hasattr(config, "workerinput") and os.access(SHARED_MEMORY, os.W_OK):
+        config.option.basetemp = config._cs360_basetemp = tempfile.mkdtemp(prefix="cs360-tests-", dir=SHARED_MEMORY)
+
+
+def pytest_unconfigure(config):
+    if hasattr(config, "_cs360_basetemp"):  # tmpfs holds memory: nothing is left behind
+        shutil.rmtree(config._cs360_basetemp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

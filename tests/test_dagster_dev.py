@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.services import default_signals
+from tests.services import default_signals, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 LOCATION_QUERY = """
@@ -28,15 +27,10 @@ LOCATION_QUERY = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture
 def dagster_dev(module_home):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CS360_HOME": str(module_home.root), "DAGSTER_HOME": str(module_home.dagster_home)}
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],

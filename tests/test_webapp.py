@@ -25,6 +25,7 @@ from cs360_core.warehouse_lock import WarehouseLocked, wait_for_warehouse
 from webapp.access import AccessNotConfigured, check_bind, is_loopback
 from webapp.app import create_app
 from cs360_core.published import published_path, publish_marts
+from tests.services import free_port
 
 TOKEN = "a-test-token-of-32-characters-xx"
 
@@ -108,11 +109,6 @@ class Holder:
             self.process.wait(timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Home:
@@ -125,7 +121,7 @@ def home(tmp_path_factory) -> Home:
 
 class Served:
     def __init__(self, app):
-        self.port = _free_port()
+        self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -232,7 +228,7 @@ def test_loopback_addresses_are_recognised():
 
 
 def test_serve_refuses_a_non_loopback_bind_without_a_token(home):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "CS360_WEB_TOKEN"}
     result = subprocess.run([sys.executable, "-m", "cs360.cli", "serve", "--home", str(home.root), "--host", "0.0.0.0",
                              "--port", str(port)], env=env, capture_output=True, text=True, timeout=120)
@@ -245,7 +241,7 @@ def test_serve_refuses_a_non_loopback_bind_without_a_token(home):
 def test_serve_refuses_a_short_token(home):
     env = {**os.environ, "CS360_WEB_TOKEN": "Zq9xY"}
     result = subprocess.run([sys.executable, "-m", "cs360.cli", "serve", "--home", str(home.root), "--host", "0.0.0.0",
-                             "--port", str(_free_port())], env=env, capture_output=True, text=True, timeout=120)
+                             "--port", str(free_port())], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "shorter than 16" in result.stderr and "Zq9xY" not in result.stderr
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import socket
 import threading
 import time
 import traceback
@@ -24,6 +23,7 @@ from retry_support import fast_policy
 from reverse_etl.webhook import InvalidWebhookURL, WebhookClient, WebhookResult
 from sandbox.doubles.faults import FaultPlan
 from sandbox.doubles.webhook import BOT, TEAM, WebhookDouble
+from tests.services import free_port
 
 CANARY = "CANARYq7Zk2WebhookSecretX91"
 MESSAGE = {"text": "hello", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]}
@@ -61,11 +61,6 @@ def webhook():
     yield running
     running.server.shutdown()
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def assert_no_canary(*texts) -> None:
@@ -129,7 +124,7 @@ def _failure_cases(webhook: Webhook) -> dict[str, tuple[str, WebhookResult]]:
     return {
         "unresolvable host": (f"https://cs360-no-such-host.invalid/services/{TEAM}/{BOT}/{CANARY}",
                               WebhookResult(False, "host name not resolved", transient=True)),
-        "refused port": (f"http://127.0.0.1:{_free_port()}/services/{TEAM}/{BOT}/{CANARY}",
+        "refused port": (f"http://127.0.0.1:{free_port()}/services/{TEAM}/{BOT}/{CANARY}",
                          WebhookResult(False, "connection refused", transient=True)),
         "wrong secret": (webhook.url + "x", WebhookResult(False, "HTTP 403 invalid_token", status=403)),
         "unknown webhook": (f"{webhook.base}/services/T0OTHER/B0OTHER/{CANARY}",
@@ -208,7 +203,7 @@ MODES = {
             "ALERT_WEBHOOK_URL: invalid webhook URL (scheme must be https)"),
     "unresolvable host": (lambda w: f"https://cs360-no-such-host.invalid/services/{TEAM}/{BOT}/{CANARY}", None,
                           "alert webhook: gave up after 2 tries: host name not resolved"),
-    "refused port": (lambda w: f"http://127.0.0.1:{_free_port()}/services/{TEAM}/{BOT}/{CANARY}", None,
+    "refused port": (lambda w: f"http://127.0.0.1:{free_port()}/services/{TEAM}/{BOT}/{CANARY}", None,
                      "alert webhook: gave up after 2 tries: connection refused"),
     "timeout": (lambda w: w.url, dict(kind="timeout", seconds=1.0),
                 "alert webhook: no answer within 0.3 s; the message may have been delivered"),

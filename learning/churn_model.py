@@ -25,8 +25,10 @@ import datetime as dt
 import io
 import json
 import re
+import os
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -130,12 +132,37 @@ class ModelSettings:
     # machine whose cores other processes share (DuckDB, dbt, the web app), one thread fit
     # and scored 3-6x faster than two, at a third of the CPU time.
     threads: int = 1
+    # Scoring runs on row chunks in this many Python threads instead: each row's probability
+    # is its own, scikit-learn walks the trees without the GIL, and a thread that waits
+    # blocks rather than spins. CS360_SCORING_THREADS; by default one per core, at most 4.
+    scoring_threads: int = field(default_factory=lambda: _scoring_threads_from_env())
     # at most 100 trees (early stopping on above 10,000 rows): scoring and drivers walk every
     # tree for every (account, day); on an M world 0.1 x 100 judged as well as 0.06 x 200
     # (walk-forward pooled AUC 0.939 vs 0.936, ECE 0.007 vs 0.008) with half the trees
     learner_params: dict = field(default_factory=lambda: {
         "max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 40,
         "l2_regularization": 1.0})
+
+
+SCORING_THREADS_ENV = "CS360_SCORING_THREADS"
+SCORING_CHUNK_ROWS = 50_000  # rows per task of the scoring threads (about 40 MB of features at float64)
+
+
+def _scoring_threads_from_env() -> int:
+    value = os.environ.get(SCORING_THREADS_ENV, "").strip()
+    if value:
+        return max(1, int(value))
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _by_row_chunks(function, n_rows: int, threads: int, chunk_rows: int | None = None) -> list:
+    """function(start, stop) over consecutive row chunks, on `threads` threads, results in order."""
+    chunk_rows = chunk_rows or SCORING_CHUNK_ROWS
+    bounds = [(start, min(start + chunk_rows, n_rows)) for start in range(0, n_rows, chunk_rows)]
+    if threads <= 1 or len(bounds) <= 1:
+        return [function(start, stop) for start, stop in bounds]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(lambda bound: function(*bound), bounds))
 
 
 @dataclass
@@ -406,12 +433,10 @@ def score_period(con: duckdb.DuckDBPyConnection, version: Version, start: dt.dat
         probability = pa.nulls(n, pa.float64())
         drivers = [pa.nulls(n, pa.string()) for _ in range(settings.n_drivers)]
     else:
-        X = _matrix(table, version.features, np.float64)
-        p = version.model.predict_proba(X)[:, 1]
-        del X
+        p = _predict(version, table, settings.scoring_threads)
         probability = pa.array(p)
         started = time.perf_counter()
-        drivers = _top_driver_groups(version, table, p, settings.n_drivers, settings.threads)
+        drivers = _top_driver_groups(version, table, p, settings.n_drivers, settings.scoring_threads)
         if summary is not None:
             summary.seconds_drivers += time.perf_counter() - started
     phrase_columns = [name for name in PHRASE_COLUMNS if name in present]
@@ -434,6 +459,14 @@ def score_period(con: duckdb.DuckDBPyConnection, version: Version, start: dt.dat
     return n
 
 
+def _predict(version: Version, table: pa.Table, threads: int) -> np.ndarray:
+    """The churn probability of every row of `table`, chunk by chunk on the scoring threads."""
+    def chunk(start: int, stop: int) -> np.ndarray:
+        return version.model.predict_proba(_matrix(table.slice(start, stop - start), version.features,
+                                                   np.float64))[:, 1]
+    return np.concatenate(_by_row_chunks(chunk, table.num_rows, threads))
+
+
 def _driver_phrase(column: str, present: set[str]) -> str:
     """The phrase of the driver group named in `column`; a group whose phrase reads a column
     the feature table lacks (a warehouse without that component) is left out."""
@@ -453,19 +486,21 @@ def _top_driver_groups(version: Version, table: pa.Table, p: np.ndarray, n_drive
     out = np.full((len(p), n_drivers), None, dtype=object)
     if len(risky) and groups:
         neutral = [np.array([version.medians[version.features[i]] for i in idx]) for _, idx in groups]
-        trees = _TreeSum.of(version.model, threads)
-        lift = np.empty((len(risky), len(groups)), dtype=np.float64)
-        for chunk in range(0, len(risky), DRIVER_CHUNK_ROWS):
-            rows = risky[chunk:chunk + DRIVER_CHUNK_ROWS]
+        trees = _TreeSum.of(version.model)
+
+        def chunk_lift(start: int, stop: int) -> np.ndarray:
+            rows = risky[start:stop]
             X_rows = _matrix(table.take(pa.array(rows)), version.features, np.float64)
             if trees is not None:
-                lift[chunk:chunk + len(rows)] = p[rows, None] - trees.group_probabilities(
-                    X_rows, [idx for _, idx in groups], neutral)
-                continue
+                return p[rows, None] - trees.group_probabilities(X_rows, [idx for _, idx in groups], neutral)
+            lift = np.empty((len(rows), len(groups)), dtype=np.float64)
             for g, (_, idx) in enumerate(groups):
                 changed = X_rows.copy()
                 changed[:, idx] = neutral[g]
-                lift[chunk:chunk + len(rows), g] = p[rows] - version.model.predict_proba(changed)[:, 1]
+                lift[:, g] = p[rows] - version.model.predict_proba(changed)[:, 1]
+            return lift
+
+        lift = np.concatenate(_by_row_chunks(chunk_lift, len(risky), threads, DRIVER_CHUNK_ROWS))
         order = np.argsort(-lift, axis=1)[:, :n_drivers]
         names = np.array([name for name, _ in groups], dtype=object)
         chosen = np.where(np.take_along_axis(lift, order, axis=1) > 0.005, names[order], None)
@@ -485,28 +520,28 @@ class _TreeSum:
     (HistGradientBoostingClassifier._predictors, the version pinned in pyproject.toml);
     `of` returns None for any other shape and the drivers fall back to predict_proba."""
 
-    def __init__(self, learner, calibrator, threads: int):
+    def __init__(self, learner, calibrator):
         self.trees = [predictors[0] for predictors in learner._predictors]
         self.baseline = float(np.ravel(learner._baseline_prediction)[0])
         self.bitsets, self.feature_map = learner._bin_mapper.make_known_categories_bitsets()
         self.calibrator = calibrator
-        self.threads = threads
         self.splits_on = [set(tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0].tolist()) for tree in self.trees]
 
     @classmethod
-    def of(cls, model, threads: int) -> _TreeSum | None:
+    def of(cls, model) -> _TreeSum | None:
         try:
             (calibrated,) = model.calibrated.calibrated_classifiers_
             learner = calibrated.estimator.estimator
             (calibrator,) = calibrated.calibrators
             if not isinstance(learner, HistGradientBoostingClassifier) or learner.n_trees_per_iteration_ != 1:
                 return None
-            return cls(learner, calibrator, threads)
+            return cls(learner, calibrator)
         except (AttributeError, ValueError):
             return None
 
     def _tree(self, i: int, X: np.ndarray) -> np.ndarray:
-        return self.trees[i].predict(X, self.bitsets, self.feature_map, self.threads)
+        # one OpenMP thread: the scoring threads (_by_row_chunks) run the chunks side by side
+        return self.trees[i].predict(X, self.bitsets, self.feature_map, 1)
 
     def group_probabilities(self, X: np.ndarray, groups: list[list[int]], neutral: list[np.ndarray]) -> np.ndarray:
         """(rows, groups): the churn probability of each row with each group set to its medians."""

@@ -405,7 +405,7 @@ def test_drivers_rewalk_only_the_trees_of_each_group_and_equal_predict_proba(fit
               for members in churn_model.DRIVER_GROUPS.values()]
     groups = [idx for idx in groups if idx]
     neutral = [np.array([version.medians[version.features[i]] for i in idx]) for idx in groups]
-    trees = churn_model._TreeSum.of(version.model, threads=1)
+    trees = churn_model._TreeSum.of(version.model)
     fast = trees.group_probabilities(X, groups, neutral)
     for g, idx in enumerate(groups):
         changed = X.copy()
@@ -413,3 +413,26 @@ def test_drivers_rewalk_only_the_trees_of_each_group_and_equal_predict_proba(fit
         assert np.array_equal(fast[:, g], version.model.predict_proba(changed)[:, 1])
     walked = [sum(bool(splits & set(idx)) for splits in trees.splits_on) for idx in groups]
     assert len(X) == 319 and min(walked) < len(trees.trees)
+
+
+def test_scoring_threads_and_chunks_change_no_prediction(fitted, tmp_path, monkeypatch):
+    """Scoring in row chunks on several threads gives every probability and driver exactly as
+    one thread over one chunk does (the stored versions are reused; only scoring runs)."""
+    predictions = {}
+    for threads, chunk_rows in ((1, 10**9), (3, 997)):
+        path = tmp_path / f"threads-{threads}.duckdb"
+        shutil.copy(fitted[0], path)
+        monkeypatch.setattr(churn_model, "SCORING_CHUNK_ROWS", chunk_rows)
+        monkeypatch.setattr(churn_model, "DRIVER_CHUNK_ROWS", chunk_rows)
+        with duckdb.connect(str(path)) as con:
+            con.execute(f"delete from {churn_model.PREDICTIONS}")
+            settings = churn_model.ModelSettings(every=SETTINGS.every, learner_params=SETTINGS.learner_params,
+                                                 scoring_threads=threads)
+            summary = churn_model.run(con, settings, log=lambda _: None)
+            assert summary.versions_fit == [] and summary.rows_scored > 100_000
+            predictions[threads] = con.execute(
+                f"select account_id, as_of_date, churn_probability_90d, model_version, top_drivers "
+                f"from {churn_model.PREDICTIONS} order by account_id, as_of_date").fetchall()
+    assert len(predictions[1]) == len(predictions[3]) > 100_000
+    assert predictions[1] == predictions[3]
+    assert sum(row[4] not in (None, "no driver above the base churn rate") for row in predictions[3]) > 1_000

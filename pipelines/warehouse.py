@@ -47,8 +47,12 @@ def destination(home: Home):
             credentials.password = ""  # a passwordless role (trust or peer auth): dlt requires the field
         credentials.resolve()
         return dlt.destinations.postgres(credentials=credentials)
-    # DuckDB's memory bound (cs360_core.duckdb_limits), set on each connection dlt opens
-    return dlt.destinations.duckdb(DuckDbCredentials(str(home.warehouse), global_config=duckdb_limits.duckdb_config()))
+    # DuckDB's memory bound (cs360_core.duckdb_limits), set on each connection dlt opens. A
+    # load appends with INSERT ... SELECT FROM read_parquet: without keeping the files' row
+    # order DuckDB inserts from all threads at once, in less memory (a raw table has no order
+    # anyway); 6.2 s -> 4.2 s for the M world's 4 M events.
+    config = {**duckdb_limits.duckdb_config(), "preserve_insertion_order": False}
+    return dlt.destinations.duckdb(DuckDbCredentials(str(home.warehouse), global_config=config))
 
 
 class LoadJobKillPoint(NullCollector):

@@ -23,7 +23,9 @@ import sys
 import threading
 from pathlib import Path
 
-START_TIMEOUT_SECONDS = 120.0  # an L world's doubles load ~70 k tickets and ~20 k accounts
+# An L world's doubles seed ~70 k tickets, ~20 k accounts and ~1.4 M CRM activities: 135 s
+# on 2 quiet cores (mostly the two CRMs' seeding), longer on busy ones.
+START_TIMEOUT_SECONDS = 600.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 

@@ -10,10 +10,13 @@ learned scorecards and trains models before T (with the defaults every version f
 to the seed weights and a null probability, and the check would prove little); the test
 asserts that they did.
 
-The score history covers the world's whole span (var score_history_days 450 for 400 days
-of events): with the default 365 days the full world's history starts 35 days after the
-cut world's, and the fits of the first months learn from different examples
-(docs/health-score.md, "Point in time, learned").
+The score history covers the world's whole span: var score_history_days 1200 reaches
+from either end back before the first contract (2023-10-08; the events begin a year
+later). Since scorecard v4, `renewal_exposure` rates every day a contract covers, so days
+before the first event are scored too: a shorter window would start each build's history
+on a different day (450 days: 2025-05-23 for the cut, 2025-08-08 for the full world), and
+the fits of the first months would learn from different examples (docs/health-score.md,
+"Point in time, learned").
 
 Slow: two builds of an S world, about 7 minutes on two busy shared cores.
 """
@@ -39,9 +42,12 @@ pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_MAIN = "import sys; from dbt.cli.main import cli; sys.exit(cli())"
 CUT_DAY = dt.date(2026, 8, 15)
-DBT_VARS = "{score_history_days: 450}"
+DBT_VARS = "{score_history_days: 1200}"
 SCORECARD = scorecard.ScorecardSettings(min_churn_events=5)
-MODEL = churn_model.ModelSettings(min_churn_events=8)
+# the history reaches back two years before the first churn: the latest tenth of the
+# training days (not a quarter) holds out for calibration, so the first fits have churners
+# on both sides of the split
+MODEL = churn_model.ModelSettings(min_churn_events=8, calibration_share=0.1)
 FIT_INPUTS = "+int_health__component_values +int_crm__contract_outcomes"
 
 

@@ -19,7 +19,9 @@ salesforce_contracts as (
         contracts.mrr,
         contracts.seats,
         contracts.plan,
-        contracts.created_at
+        contracts.created_at,
+        -- a Contract record is made when the contract is signed
+        contracts.created_at as signed_at
     from {{ ref('stg_salesforce__contracts') }} as contracts
     inner join records
         on records.source_system = 'salesforce'
@@ -40,7 +42,10 @@ hubspot_contracts as (
         deals.mrr,
         deals.seats,
         deals.plan,
-        deals.created_at
+        deals.created_at,
+        -- a deal is opened before it is won: the renewal is signed when the deal closes won,
+        -- not when it was created (its current stage would leak into the days before)
+        coalesce(deals.closed_at, deals.created_at) as signed_at
     from {{ ref('stg_hubspot__deals') }} as deals
     inner join records
         on records.source_system = 'hubspot'

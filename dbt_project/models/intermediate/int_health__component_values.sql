@@ -29,8 +29,8 @@ product as (
         and inputs.as_of_date >= {{ add_days('latest_day.today', -(history_days - 1)) }}
 ),
 
--- a renewal is signed once a later term of the account exists in the CRM (created on or
--- before D): the end of the latest such term replaces the covering contract's end
+-- a renewal is signed once a later term of the account is signed in the CRM (on or before
+-- D): the end of the latest such term replaces the covering contract's end
 signed_renewals as (
     select
         product.account_id,
@@ -40,7 +40,7 @@ signed_renewals as (
     inner join {{ ref('int_crm__contracts') }} as renewals
         on product.account_id = renewals.account_id
         and renewals.start_date >= product.contract_end_date
-        and cast(renewals.created_at as date) <= product.as_of_date
+        and cast(renewals.signed_at as date) <= product.as_of_date
     group by product.account_id, product.as_of_date
 ),
 

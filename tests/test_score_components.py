@@ -58,6 +58,11 @@ def home(tmp_path_factory) -> Path:
     fx.add_rows(warehouse, {"raw_salesforce.contracts": [
         ("800000000000004AAA", fx.SF_STARK, "00000104", "2023-02-01", "2024-02-01", "Expired", 12, 2000.0, 16.0,
          "enterprise", stamp, stamp, False)]})
+    # Umbrella's renewal deal: opened on 2024-05-15, won on 2024-06-20, for the term after 2024-08-01
+    fx.add_rows(warehouse, {"raw_hubspot.deals": [
+        ("9045", fx.HS_UMBRELLA, "Umbrella renewal 2024", "existingbusiness", "closedwon", "default", "18000",
+         fx.ts("2024-06-20 00:00"), "2024-08-01", "2025-08-01", "1500", "15", "pro", fx.ts("2024-05-15 09:00"),
+         fx.ts("2024-06-20 00:00"), False)]})
 
     def sent(inv_id: str, email: str, day: str) -> tuple:
         at = fx.ts(f"{day} 09:00")
@@ -135,6 +140,19 @@ def test_renewal_exposure_counts_down_to_an_unsigned_renewal_by_hand(home):
     signed = components(home, STARK, date(2024, 1, 15))["renewal_exposure"]
     assert (signed["component_value"], signed["score"]) == (383, 100.0)
     assert signed["reason"] == "renewal signed, covered for 383 more days"
+
+
+def test_a_hubspot_renewal_is_signed_when_its_deal_is_won_not_when_it_is_opened(home):
+    """Umbrella's term ends 2024-08-01; its renewal deal was opened on 2024-05-15 and won on
+    2024-06-20 (deal 9045 above). Rebuilt from today's CRM the deal is closedwon, but on the
+    days before 06-20 nobody knew it would be: those days still count down to 08-01."""
+    umbrella = fx.ACCOUNT_IDS["umbrella"]
+    opened = components(home, umbrella, date(2024, 6, 10))["renewal_exposure"]
+    assert (opened["component_value"], opened["score"]) == (52, 0.0)
+    assert opened["reason"] == "renews in 52 days, no renewal signed"
+    won = components(home, umbrella, date(2024, 6, 25))["renewal_exposure"]
+    assert (won["component_value"], won["score"]) == (402, 100.0)
+    assert won["reason"] == "renewal signed, covered for 402 more days"
 
 
 def test_acme_scored_with_scorecard_v4_by_hand(home):

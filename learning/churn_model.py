@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import re
 import os
+import re
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -161,8 +161,15 @@ def _by_row_chunks(function, n_rows: int, threads: int, chunk_rows: int | None =
     bounds = [(start, min(start + chunk_rows, n_rows)) for start in range(0, n_rows, chunk_rows)]
     if threads <= 1 or len(bounds) <= 1:
         return [function(start, stop) for start, stop in bounds]
+
+    def task(bound: tuple[int, int]):
+        # a new thread starts with OpenMP's default team (every core): scikit-learn would run
+        # an OpenMP team inside each scoring thread, and the teams' spinning threads collide
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return function(*bound)
+
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(lambda bound: function(*bound), bounds))
+        return list(pool.map(task, bounds))
 
 
 @dataclass

@@ -296,7 +296,7 @@ def build_without_sync(world_dir: Path | str, home: Path | str) -> int:
 # What a rescore drops: every walk-forward fit and what it scored, and the score history
 # (an incremental model would otherwise keep its old rows).
 RESCORED_TABLES = ("learning.scorecard_weights", "learning.model_versions", "marts.churn_predictions",
-                   "marts.health_scores")
+                   "marts.health_scores", "intermediate.int_health__scores")
 
 
 def rescore_home(home: Path | str) -> int:

@@ -40,8 +40,7 @@ def _evaluation(con: duckdb.DuckDBPyConnection, weights_sql: str, since: dt.date
         with weights as ({weights_sql}),
         scored as (
             select e.account_id, e.as_of_date, e.contract_id, e.lifecycle_stage,
-                   sum(w.weight * e.score) filter (where e.score is not null)
-                       / nullif(sum(w.weight) filter (where e.score is not null), 0) as health_score
+                   {scorecard.score_sql("w.weight", "e.score", "e.weight_role")} as health_score
             from scorecard_examples as e
             inner join weights as w
                 on w.as_of_date = e.as_of_date and w.lifecycle_stage = e.lifecycle_stage

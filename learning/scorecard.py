@@ -8,13 +8,17 @@ the latest version already stored, so the scores of earlier days never change.
 
 Per stage, on weekly samples of (account, day) with the stage's churn label:
   x_c  = (100 - component score) / 100, the share of the component's points lost;
-         a component without data is left out and the others re-weighted, as in the score:
-         its x is the example's weighted mean x of the components with data (two passes,
-         the second with the fitted weights), which gives the re-weighted score exactly;
+         a component without data is left out and its weight goes to the evidence
+         components with data, as in the score: its x is the example's weighted mean x of
+         the evidence components with data (timing, renewal_exposure, keeps its own weight;
+         two passes, the second with the fitted weights), which gives the score exactly;
   fit  = logistic regression of churned on x with non-negative coefficients and a free
-         intercept (scipy L-BFGS-B, a small ridge penalty); weights = coefficients / their
-         sum. The log-loss ranks as the AUC judges far better than least squares of the
-         0/1 label, which spends its weight on fitting the many retained examples;
+         intercept (scipy L-BFGS-B, a small ridge penalty); a timing component keeps its
+         seed weight, and the evidence components share the rest in proportion to their
+         coefficients (with one seed scorecard for adoption and renewal, a learned timing
+         weight would change the scale of the renewal window from version to version).
+         The log-loss ranks as the AUC judges far better than least squares of the 0/1
+         label, which spends its weight on fitting the many retained examples;
   n    = churned contracts among the examples; below min_churn_events the seed (expert)
          weights are kept (method 'expert', with the reason); otherwise the weights are
          shrunk towards the seed weights: n / (n + k) x fitted + k / (n + k) x expert
@@ -112,24 +116,31 @@ class FitSummary:
 # --- the fit of one stage -------------------------------------------------------------------
 
 def fit_stage_weights(scores: np.ndarray, churned: np.ndarray, expert: np.ndarray, n_churn_events: int,
-                      settings: ScorecardSettings) -> tuple[np.ndarray, np.ndarray | None, str, str]:
+                      settings: ScorecardSettings, timing: np.ndarray | None = None,
+                      ) -> tuple[np.ndarray, np.ndarray | None, str, str]:
     """(weights, fitted weights or None, method, reason) for one stage.
 
-    `scores` is examples x components, 0-100 with NaN for no data; `expert` the seed weights."""
+    `scores` is examples x components, 0-100 with NaN for no data; `expert` the seed weights;
+    `timing` marks the components that keep their weight when others have no data."""
     if n_churn_events < settings.min_churn_events:
         return expert, None, "expert", (f"{n_churn_events} churned contracts known, fewer than the "
                                         f"minimum of {settings.min_churn_events}: seed weights kept")
     if churned.all() or not churned.any():
         return expert, None, "expert", "examples of one outcome only: seed weights kept"
+    timing = np.zeros(len(expert), dtype=bool) if timing is None else timing
     lost = (100.0 - scores) / 100.0
     weights = expert
     fitted = None
     for _ in range(2):
-        x = _fill_missing(lost, weights)
+        x = _fill_missing(lost, weights, timing)
         coefficients = _logistic_coefficients(x, churned.astype(float), settings.ridge)
-        if coefficients.sum() <= 0:
+        evidence = np.where(timing, 0.0, coefficients)
+        if evidence.sum() <= 0:
             return expert, None, "expert", "no component separates churners from the others: seed weights kept"
-        fitted = coefficients / coefficients.sum()
+        # timing keeps its seed weight: it places the renewal window on the scale, the same in
+        # every version; the fit shares the rest among the evidence (timing is still a
+        # regressor, so the evidence is weighed net of it)
+        fitted = np.where(timing, expert, evidence / evidence.sum() * (1.0 - expert[timing].sum()))
         weights = fitted
     k = settings.shrinkage_events
     share = n_churn_events / (n_churn_events + k)
@@ -161,17 +172,39 @@ def _logistic_coefficients(x: np.ndarray, y: np.ndarray, ridge: float) -> np.nda
     return np.clip(result.x[1:], 0.0, None)
 
 
-def _fill_missing(lost: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """A missing component gets the example's weighted mean of the others: with it, the
-    full-weight score equals the score re-weighted over the components with data."""
+def _fill_missing(lost: np.ndarray, weights: np.ndarray, timing: np.ndarray | None = None) -> np.ndarray:
+    """A missing component gets the example's weighted mean of the evidence components with
+    data (of the timing ones when no evidence has data): with it, the full-weight score
+    equals the score, whose missing weight goes to the evidence (int_health__scores)."""
     present = ~np.isnan(lost)
-    w = np.where(present, weights, 0.0)
+    evidence = present if timing is None else present & ~timing
+    w = np.where(evidence, weights, 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(total > 0, w, np.where(present, weights, 0.0))
     total = w.sum(axis=1, keepdims=True)
     mean = np.divide((np.nan_to_num(lost) * w).sum(axis=1, keepdims=True), total,
                      out=np.full_like(total, np.nan), where=total > 0)
     filled = np.where(present, lost, mean)
     # an example with no weighted data at all carries no information
     return np.nan_to_num(filled, nan=0.0)
+
+
+def score_sql(weight: str = "weight", score: str = "score", role: str = "weight_role") -> str:
+    """The health score of a group of component rows, as an aggregate SQL expression, the
+    formula of int_health__scores: timing components keep weight / total, the evidence
+    components with data share the rest (the weight of components without data included)."""
+    def total(rows: str = "true") -> str:
+        return f"sum({weight}) filter (where {rows})"
+    present = f"{score} is not null"
+    evidence, timing = f"{present} and {role} = 'evidence'", f"{present} and {role} = 'timing'"
+    return f"""case
+        when {total(evidence)} > 0 then (
+            coalesce(sum({weight} * {score}) filter (where {timing}), 0)
+            + sum({weight} * {score}) filter (where {evidence}) / {total(evidence)}
+                * ({total()} - coalesce({total(timing)}, 0))
+        ) / {total()}
+        else sum({weight} * {score}) filter (where {present}) / nullif({total(present)}, 0)
+    end"""
 
 
 def _rounded(weights: np.ndarray) -> np.ndarray:
@@ -219,7 +252,8 @@ def load_examples(con: duckdb.DuckDBPyConnection, settings: ScorecardSettings,
     con.execute(f"""
         create or replace temp table scorecard_examples as
         with candidates as (
-            select account_id, as_of_date, contract_id, lifecycle_stage, seed_scorecard_version, component, score
+            select account_id, as_of_date, contract_id, lifecycle_stage, seed_scorecard_version, component,
+                weight_role, score
             from {source}
             where contract_id is not null and lifecycle_stage is not null
                 and date_diff('day', date '1970-01-05', as_of_date) % {every} = 0
@@ -241,7 +275,7 @@ def load_examples(con: duckdb.DuckDBPyConnection, settings: ScorecardSettings,
             having coalesce(sum(stage_weights.weight) filter (where candidates.score is not null), 0)
                 >= {float(settings.min_coverage)!r} * any_value(stage_weights.total_weight)
         )
-        select account_id, as_of_date, contract_id, lifecycle_stage, component, score
+        select account_id, as_of_date, contract_id, lifecycle_stage, component, weight_role, score
         from candidates
         semi join covered using (account_id, as_of_date)""")
     con.execute("""
@@ -290,16 +324,19 @@ def fit_version(con: duckdb.DuckDBPyConnection, fit_date: dt.date, seed: dict[st
     """One fit per group of stages with the same seed scorecard (shared_stages); each stage
     keeps its own churn horizon for its examples."""
     fits = []
+    timing_components = {row[0] for row in con.execute(
+        "select distinct component from scorecard_examples where weight_role = 'timing'").fetchall()}
     for group in shared_stages(seed):
         components = sorted(seed[group[0]])
         expert = np.array([seed[group[0]][c] for c in components])
+        timing = np.array([c in timing_components for c in components])
         parts = [stage_examples(con, stage, components, fit_date, settings, outcomes) for stage in group]
         scores = np.vstack([part[0] for part in parts])
         churned = np.concatenate([part[1] for part in parts])
         n_events = len(set().union(*(part[2] for part in parts)))
         firsts = [part[3] for part in parts if part[3] is not None]
         lasts = [part[4] for part in parts if part[4] is not None]
-        weights, fitted, method, reason = fit_stage_weights(scores, churned, expert, n_events, settings)
+        weights, fitted, method, reason = fit_stage_weights(scores, churned, expert, n_events, settings, timing)
         if len(group) > 1:
             reason = f"{reason}; stages {', '.join(group)} fit together (one seed scorecard)"
         for stage in group:

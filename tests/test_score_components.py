@@ -158,16 +158,16 @@ def test_a_hubspot_renewal_is_signed_when_its_deal_is_won_not_when_it_is_opened(
 def test_acme_scored_with_scorecard_v4_by_hand(home):
     row = one(home, "select * from marts.health_scores where account_id = ? and as_of_date = ?", [ACME, TODAY])
     assert (row["lifecycle_stage"], row["scorecard_version"]) == ("adoption", "v4")
-    # v4 adoption (= renewal) weights with data (relationship and seat_price have none): 0.925
+    # v4 adoption (= renewal) weights with data (relationship and seat_price have none): 0.925 of 1.
+    # renewal_exposure (timing) keeps its 0.25: the term ends 2025-01-01, 185 days away, none
+    # signed -> 100. The evidence with data (0.675) shares the other 0.75:
     #   utilization 0.0375 x 66.67 + usage 0.075 x 100 + usage_trend 0.0375 x 25 + breadth 0.1125 x 0
     #   + support 0.0375 x 0 + csat 0.0375 x 0 + sentiment 0.1125 x 16.7 + survey_response 0.0375 x 100
     #   + feature_retention 0.075 x 0 + user_trend 0.0375 x 100 + silent_contact 0.075 x 100
-    #   + renewal_exposure 0.25 x 100 (the term ends 2025-01-01, 185 days away, none signed)
-    expected = (0.0375 * 100 * 0.4 / 0.6 + 0.075 * 100 + 0.0375 * 25 + 0.1125 * 16.7 + 0.0375 * 100
-                + 0.0375 * 100 + 0.075 * 100 + 0.25 * 100) / 0.925
-    assert row["health_score"] == pytest.approx(round(expected, 1))
+    evidence = (0.0375 * 100 * 0.4 / 0.6 + 0.075 * 100 + 0.0375 * 25 + 0.1125 * 16.7 + 0.0375 * 100
+                + 0.0375 * 100 + 0.075 * 100) / 0.675
+    assert row["health_score"] == pytest.approx(round(0.25 * 100 + 0.75 * evidence, 1))
     assert row["coverage"] == pytest.approx(0.925)
-    assert row["silent_contact_contribution"] == pytest.approx(0.075 / 0.925 * 100, abs=0.01)
-    assert (row["renewal_exposure_score"], row["renewal_exposure_contribution"]) == (
-        100.0, pytest.approx(0.25 / 0.925 * 100, abs=0.01))
+    assert row["silent_contact_contribution"] == pytest.approx(0.075 / 0.675 * 0.75 * 100, abs=0.01)
+    assert (row["renewal_exposure_score"], row["renewal_exposure_contribution"]) == (100.0, 25.0)
     assert row["training_contribution"] == 0.0

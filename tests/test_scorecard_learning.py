@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from learning import scorecard
@@ -23,6 +24,9 @@ FIT_DAY = dt.date(2024, 6, 1)
 KNOWN_DAY = dt.date(2024, 1, 29)       # a Monday, FIT_DAY - 124 days: its label is decided on FIT_DAY
 UNKNOWN_DAY = dt.date(2024, 2, 5)      # a Monday, FIT_DAY - 117 days: decided only after FIT_DAY
 SEED = {"renewal": {"usage": 0.5, "support": 0.5}}
+# the columns the hand-made component rows fill; weight_role defaults to evidence
+VALUES = ("intermediate.int_health__component_values "
+          "(account_id, as_of_date, lifecycle_stage, contract_id, seed_scorecard_version, component, score)")
 
 
 def _warehouse(examples: list[tuple], outcomes: list[tuple]) -> duckdb.DuckDBPyConnection:
@@ -32,12 +36,12 @@ def _warehouse(examples: list[tuple], outcomes: list[tuple]) -> duckdb.DuckDBPyC
     con.execute("create schema intermediate; create schema seeds")
     con.execute("""create table intermediate.int_health__component_values (account_id varchar, as_of_date date,
         lifecycle_stage varchar, contract_id varchar, seed_scorecard_version varchar, component varchar,
-        score double)""")
-    con.executemany("insert into intermediate.int_health__component_values values (?, ?, 'renewal', ?, 'v1', ?, ?)",
+        score double, weight_role varchar default 'evidence')""")
+    con.executemany(f"insert into {VALUES} values (?, ?, 'renewal', ?, 'v1', ?, ?)",
                     [(a, d, c, name, s) for a, d, c, usage, support in examples
                      for name, s in (("usage", usage), ("support", support))])
     # the history runs to FIT_DAY, so FIT_DAY is a planned fit date
-    con.execute("insert into intermediate.int_health__component_values values "
+    con.execute(f"insert into {VALUES} values "
                 "('filler', ?, 'renewal', 'c-filler', 'v1', 'usage', 50)", [FIT_DAY])
     con.execute("create table intermediate.int_crm__contract_outcomes (contract_id varchar, end_date date, "
                 "outcome varchar)")
@@ -120,6 +124,54 @@ def test_a_missing_component_is_reweighted_as_in_the_score():
     assert max(churners) < min(others)
 
 
+def test_a_missing_component_takes_the_evidence_mean_not_the_timing():
+    # renewal_exposure (timing) lost all its points on every example; csat is missing on the
+    # second. The missing x is the weighted mean of the evidence with data (usage 0.2 only),
+    # not of all components with data ((0.5 x 1 + 0.25 x 0.2) / 0.75 = 0.733)
+    lost = np.array([[1.0, 0.2, 0.4], [1.0, 0.2, np.nan]])
+    weights = np.array([0.5, 0.25, 0.25])
+    timing = np.array([True, False, False])
+    filled = scorecard._fill_missing(lost, weights, timing)
+    assert filled.tolist() == [[1.0, 0.2, 0.4], [1.0, 0.2, 0.2]]
+    assert scorecard._fill_missing(lost, weights)[1, 2] == pytest.approx(0.55 / 0.75)
+    # no evidence with data: the timing alone
+    assert scorecard._fill_missing(np.array([[1.0, np.nan, np.nan]]), weights, timing).tolist() == [[1.0, 1.0, 1.0]]
+
+
+def test_timing_keeps_its_seed_weight_and_the_evidence_shares_the_rest():
+    # renewal_exposure (timing) separates churners as well as usage does, support not at all:
+    # the fit still leaves timing at its seed 0.25 and gives usage the other 0.75
+    churned = np.array([True] * 30 + [False] * 30)
+    usage = np.where(churned, 0.0, 100.0)
+    scores = np.column_stack([usage, usage, np.full(60, 50.0)])  # renewal_exposure, usage, support
+    expert = np.array([0.25, 0.375, 0.375])
+    settings = scorecard.ScorecardSettings(shrinkage_events=0)
+    weights, fitted, method, _ = scorecard.fit_stage_weights(scores, churned, expert, 30, settings,
+                                                             np.array([True, False, False]))
+    assert method == "fitted"
+    assert weights.tolist() == [0.25, 0.75, 0.0] and fitted[0] == 0.25
+    # as plain evidence it would take a share of its own
+    weights, _, _, _ = scorecard.fit_stage_weights(scores, churned, expert, 30, settings)
+    assert weights[0] > 0.25 and weights.sum() == pytest.approx(1)
+
+
+def test_the_score_formula_matches_the_fit():
+    # the score of the same rows by score_sql: 100 - 100 x (the full-weight x of _fill_missing)
+    con = duckdb.connect()
+    rows = [("a", "renewal_exposure", 0.5, 0.0, "timing"), ("a", "usage", 0.25, 80.0, "evidence"),
+            ("a", "csat", 0.25, None, "evidence"),
+            ("b", "renewal_exposure", 0.5, 0.0, "timing"), ("b", "usage", 0.25, None, "evidence"),
+            ("b", "csat", 0.25, None, "evidence")]
+    con.execute("create table r (account varchar, component varchar, weight double, score double, weight_role varchar)")
+    con.executemany("insert into r values (?, ?, ?, ?, ?)", rows)
+    scores = dict(con.execute(f"select account, {scorecard.score_sql()} from r group by account").fetchall())
+    # a: timing 0.5 x 0 + evidence (usage alone, with csat's weight) 0.5 x 80 = 40; b: timing alone = 0
+    assert scores == {"a": pytest.approx(40.0), "b": pytest.approx(0.0)}
+    lost = np.array([[1.0, 0.2, np.nan]])
+    filled = scorecard._fill_missing(lost, np.array([0.5, 0.25, 0.25]), np.array([True, False, False]))
+    assert 100 - 100 * (filled @ np.array([0.5, 0.25, 0.25]))[0] == pytest.approx(scores["a"])
+
+
 def test_no_label_decided_after_the_fit_date_leaks_into_it():
     examples, outcomes = _separable(30, 30)
     reference = _fit(_warehouse(examples, outcomes), min_churn_events=20, shrinkage_events=0)
@@ -133,7 +185,7 @@ def test_no_label_decided_after_the_fit_date_leaks_into_it():
     assert leaked == reference
     # the same late examples, once their labels are decided, do change the next fit
     con = _warehouse(examples + late_examples, outcomes + late_outcomes)
-    con.execute("insert into intermediate.int_health__component_values values "
+    con.execute(f"insert into {VALUES} values "
                 "('filler', date '2024-07-01', 'renewal', 'c-filler', 'v1', 'usage', 50)")
     scorecard.run(con, scorecard.ScorecardSettings(min_churn_events=20, shrinkage_events=0), log=lambda line: None)
     july = dict(con.execute(f"select component, weight from {scorecard.TABLE} "
@@ -156,7 +208,7 @@ def test_stages_with_one_seed_scorecard_are_fit_together_and_keep_one_scale():
         rows += [(f"a{i}", adoption_day, "adoption", f"c-a{i}", "v1", "usage", 50.0),
                  (f"a{i}", adoption_day, "adoption", f"c-a{i}", "v1", "support", 0.0 if churned else 100.0)]
         adoption_outcomes.append((f"c-a{i}", end, "churned" if churned else "renewed"))
-    con.executemany("insert into intermediate.int_health__component_values values (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany(f"insert into {VALUES} values (?, ?, ?, ?, ?, ?, ?)", rows)
     con.executemany("insert into intermediate.int_crm__contract_outcomes values (?, ?, ?)", adoption_outcomes)
     con.executemany("insert into seeds.health_score_weights values ('v1', 'adoption', ?, ?)",
                     [("usage", 0.5), ("support", 0.5)])
@@ -188,10 +240,10 @@ def test_a_later_run_adds_versions_and_never_refits_a_stored_one():
     first = _fit(con, min_churn_events=20, shrinkage_events=0)
     # new evidence that would change the June fit arrives, and the history reaches July
     more, more_outcomes = _separable(100, 0, tag="more")
-    con.executemany("insert into intermediate.int_health__component_values values (?, ?, 'renewal', ?, 'v1', ?, ?)",
+    con.executemany(f"insert into {VALUES} values (?, ?, 'renewal', ?, 'v1', ?, ?)",
                     [(a, d, c, name, s) for a, d, c, u, s in more for name, s in (("usage", 100.0), ("support", s))])
     con.executemany("insert into intermediate.int_crm__contract_outcomes values (?, ?, ?)", more_outcomes)
-    con.execute("insert into intermediate.int_health__component_values values "
+    con.execute(f"insert into {VALUES} values "
                 "('filler', date '2024-07-01', 'renewal', 'c-filler', 'v1', 'usage', 50)")
     summary = scorecard.run(con, scorecard.ScorecardSettings(min_churn_events=20, shrinkage_events=0),
                             log=lambda line: None)

@@ -44,6 +44,7 @@ select
     component_values.lifecycle_stage,
     day_versions.scorecard_version,
     component_values.component,
+    component_values.weight_role,
     component_values.component_value,
     component_values.floor,
     component_values.target,

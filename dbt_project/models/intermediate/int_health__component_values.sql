@@ -264,6 +264,9 @@ select
     -- the seed scorecard whose floors and targets made the score (var scorecard_version)
     targets.scorecard_version as seed_scorecard_version,
     components.component,
+    -- timing (var timing_components) keeps its weight when others have no data; evidence shares it
+    case when components.component in ({{ "'" ~ var('timing_components') | join("', '") ~ "'" }})
+        then 'timing' else 'evidence' end as weight_role,
     components.component_value,
     targets.floor,
     targets.target,

@@ -9,9 +9,11 @@
 }}
 
 -- One row per (account_id, as_of_date): the daily, point-in-time health score.
--- Components with no data on a day are left out and the remaining weights rescaled;
--- coverage says which share of the stage's weight had data. Days where less than
--- var min_coverage of the weight had data are not scored.
+-- Components with no data on a day are left out and their weight goes to the evidence
+-- components with data, in proportion to their weights; timing components (renewal
+-- exposure, var timing_components) keep their own weight. coverage says which share of the
+-- stage's weight had data. Days where less than var min_coverage of the weight had data
+-- are not scored.
 --
 -- Incremental: a run scores the days after the latest day already in the table, plus
 -- the last var score_reprocess_days days again (late-arriving events of those days are
@@ -38,23 +40,42 @@ weighted as (
     select
         *,
         sum(weight) over account_day as total_weight,
-        sum(case when score is not null then weight end) over account_day as weight_with_data
+        sum(case when score is not null then weight end) over account_day as weight_with_data,
+        sum(case when score is not null and weight_role = 'timing' then weight end) over account_day
+            as timing_weight_with_data,
+        sum(case when score is not null and weight_role = 'evidence' then weight end) over account_day
+            as evidence_weight_with_data
     from component_scores
     window account_day as (partition by account_id, as_of_date)
+),
+
+-- each component's share of the score (the shares of a day add up to 1): timing keeps
+-- weight / total; evidence shares the rest, the weight of components without data
+-- included; a day with no weighted evidence rests on the timing alone
+shares as (
+    select
+        *,
+        case
+            when evidence_weight_with_data > 0 and weight_role = 'timing'
+                then cast(weight as {{ type_double() }}) / cast(total_weight as {{ type_double() }})
+            when evidence_weight_with_data > 0
+                then cast(weight as {{ type_double() }}) / cast(evidence_weight_with_data as {{ type_double() }})
+                    * cast(total_weight - coalesce(timing_weight_with_data, 0) as {{ type_double() }})
+                    / cast(total_weight as {{ type_double() }})
+            else cast(weight as {{ type_double() }}) / cast(weight_with_data as {{ type_double() }})
+        end as score_share
+    from weighted
+    where weight_with_data > 0
 ),
 
 contributions as (
     select
         *,
-        -- float arithmetic in one order on every engine (PostgreSQL would divide the
-        -- decimals exactly, and a contribution ending in 5 would then round the other way)
-        cast(weight as {{ type_double() }}) / cast(weight_with_data as {{ type_double() }}) * score as contribution,
+        score_share * score as contribution,
         -- points the component keeps the score below 100: the size of a negative driver
-        cast(weight as {{ type_double() }}) / cast(weight_with_data as {{ type_double() }}) * (100 - score)
-            as points_lost
-    from weighted
-    where weight_with_data > 0
-        and weight_with_data / total_weight >= {{ var('min_coverage') }}
+        score_share * (100 - score) as points_lost
+    from shares
+    where weight_with_data / total_weight >= {{ var('min_coverage') }}
 ),
 
 ranked_reasons as (

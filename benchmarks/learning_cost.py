@@ -49,6 +49,37 @@ SCORES = """
 """
 
 
+def daily_scores_sql(first: dt.date, last: dt.date, health_score: str) -> str:
+    """Insert into marts.health_scores a row per covered day of temp tables `accounts` and
+    `terms`: an account that leaves uses fewer seats, fading in its last 60 days, and breaches
+    SLAs in its last 90; `health_score` is the score's SQL over active, seats and breaches."""
+    return f"""
+        insert into marts.health_scores
+        with days as (
+            select cast(d as date) as day from range(date '{first}', date '{last}' + 1, interval 1 day) as t(d)
+        ),
+        covered as (
+            select terms.*, days.day, accounts.noise, datediff('day', days.day, terms.end_date) as to_end
+            from days
+            inner join terms on terms.start_date <= days.day and days.day < terms.end_date
+            inner join accounts using (account_id)
+        ),
+        usage as (
+            select *,
+                greatest(0, round(seats * case
+                    when leaves and to_end < 60 then 0.15 + 0.2 * noise
+                    when leaves then 0.35 + 0.3 * noise
+                    else 0.45 + 0.4 * noise end))::int as active,
+                case when leaves and to_end < 90 then 2 else (noise * 2)::int end as breaches
+            from covered
+        )
+        select account_id, day, contract_id, case when to_end <= 90 then 'renewal' else 'adoption' end,
+            {health_score}, 1.0, round(100 * active / seats, 1), 100 - 30 * breaches,
+            end_date, to_end, 10.0 * seats, seats, active, 8 * active, 8 * active, 3, 10, day - 1,
+            breaches, 2 + breaches, breaches, null, null, 0, 2, true
+        from usage"""
+
+
 def generate(path: Path, accounts: int, days: int) -> None:
     """The learn group's inputs, as dbt leaves them: scores, component values, contract
     terms and outcomes, the seed weights."""
@@ -83,33 +114,8 @@ def generate(path: Path, accounts: int, days: int) -> None:
                 case when term > 1 then seats end as previous_seats
             from terms where start_date <= date '{LAST_DAY}'""")
         con.execute(f"create table marts.health_scores ({SCORES})")
-        con.execute(f"""
-            insert into marts.health_scores
-            with days as (
-                select cast(d as date) as day
-                from range(date '{first}', date '{LAST_DAY}' + 1, interval 1 day) as t(d)
-            ),
-            covered as (
-                select terms.*, days.day, accounts.noise, datediff('day', days.day, terms.end_date) as to_end
-                from days
-                inner join terms on terms.start_date <= days.day and days.day < terms.end_date
-                inner join accounts using (account_id)
-            ),
-            usage as (
-                select *,
-                    greatest(0, round(seats * case
-                        when leaves and to_end < 60 then 0.15 + 0.2 * noise
-                        when leaves then 0.35 + 0.3 * noise
-                        else 0.45 + 0.4 * noise end))::int as active,
-                    case when leaves and to_end < 90 then 2 else (noise * 2)::int end as breaches
-                from covered
-            )
-            select account_id, day, contract_id, case when to_end <= 90 then 'renewal' else 'adoption' end,
-                round(0.6 * (100 * active / seats) + 0.4 * (100 - 30 * breaches), 1), 1.0,
-                round(100 * active / seats, 1), 100 - 30 * breaches,
-                end_date, to_end, 10.0 * seats, seats, active, 8 * active, 8 * active, 3, 10, day - 1,
-                breaches, 2 + breaches, breaches, null, null, 0, 2, true
-            from usage""")
+        con.execute(daily_scores_sql(first, LAST_DAY,
+                                     "round(0.6 * (100 * active / seats) + 0.4 * (100 - 30 * breaches), 1)"))
         con.execute("""
             create table intermediate.int_health__component_values as
             select account_id, as_of_date, lifecycle_stage, contract_id, 'v1' as seed_scorecard_version,

@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pytest
 
+from benchmarks.learning_cost import daily_scores_sql
 from cs360.report import churn_model_status
 from learning import churn_model, labels
 from learning.features import FEATURE_TABLE, build_features
@@ -144,32 +145,7 @@ def _generated(con, *, cut: dt.date | None = None, flip_after: dt.date | None = 
             case when term = 2 then 10.0 * seats end, case when term = 2 then seats end
         from terms where start_date <= date '{today}'
     """)
-    con.execute(f"""
-        insert into marts.health_scores
-        with days as (
-            select cast(d as date) as day from range(date '{FIRST}', date '{today}' + 1, interval 1 day) as t(d)
-        ),
-        covered as (
-            select terms.*, days.day, accounts.noise, datediff('day', days.day, terms.end_date) as to_end
-            from days
-            inner join terms on terms.start_date <= days.day and days.day < terms.end_date
-            inner join accounts using (account_id)
-        ),
-        usage as (
-            select *,
-                greatest(0, round(seats * case
-                    when leaves and to_end < 60 then 0.15 + 0.2 * noise
-                    when leaves then 0.35 + 0.3 * noise
-                    else 0.45 + 0.4 * noise end))::int as active,
-                case when leaves and to_end < 90 then 2 else (noise * 2)::int end as breaches
-            from covered
-        )
-        select account_id, day, contract_id, case when to_end <= 90 then 'renewal' else 'adoption' end,
-            round(100 * active / seats, 1), 1.0, round(100 * active / seats, 1), 100 - 30 * breaches,
-            end_date, to_end, 10.0 * seats, seats, active, 8 * active, 8 * active, 3, 10, day - 1,
-            breaches, 2 + breaches, breaches, null, null, 0, 2, true
-        from usage
-    """)
+    con.execute(daily_scores_sql(FIRST, today, "round(100 * active / seats, 1)"))
     con.execute("drop table accounts; drop table terms")
 
 

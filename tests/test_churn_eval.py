@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import types
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
 
 from benchmarks.churn_eval import (
-    auc, brier, evaluation_dates, expected_calibration_error, judge, labeled_pairs_sql, ratio, top_decile_lift,
+    RESCORED_TABLES, auc, brier, evaluation_dates, expected_calibration_error, judge, labeled_pairs_sql, ratio, top_decile_lift,
 )
 from cs360.cli import _parser
 from sandbox.world.cut import cut_world
@@ -302,3 +303,13 @@ def test_table_joins_the_rows_of_worlds_run_apart(tmp_path, capsys):
     assert lines[3].split()[:8] == ["M", "price", "2", "100", "12", "-", "-", "0.760"]
     assert "score_auc          >= 0.8   worst 0.95 (price/2), met in 1 of 2" in out
     assert "model_ece          <= 0.03  worst 0.75 (price/2), met in 1 of 2" in out
+
+
+def test_a_rescore_drops_every_incremental_score_history():
+    # an incremental model keeps its earlier rows on the next dbt run: a rescore that left
+    # one in place would judge the first build's scores, not the changed score
+    models = Path(__file__).resolve().parents[1] / "dbt_project" / "models"
+    incremental = {f"{path.parent.name}.{path.stem}" for path in models.rglob("*.sql")
+                   if "materialized='incremental'" in path.read_text()}
+    assert incremental == {"intermediate.int_health__scores", "marts.health_scores"}
+    assert incremental <= set(RESCORED_TABLES)

@@ -16,7 +16,6 @@ from dagster import (
     AssetCheckSpec,
     AssetChecksDefinition,
     AssetKey,
-    asset_check,
     multi_asset_check,
 )
 
@@ -62,31 +61,43 @@ def raw_row_count_checks(raw_keys: Sequence[AssetKey]) -> AssetChecksDefinition:
     return _raw_row_counts
 
 
-def sync_gate_checks(home: Home) -> list[AssetChecksDefinition]:
+# The gates, in the order the sync engine judges them: (name, the mart beside the CRM payload it
+# reads, what it means). One step runs them all, so a run opens the warehouse once for them.
+SYNC_GATES = (
+    ("tenants_matched", IDENTITY_BRIDGE,
+     f"At least {gates.MIN_TENANTS_MATCHED_SHARE:.0%} of product tenants resolve to an account; "
+     "below that the usage behind every score is missing."),
+    ("band_mix_stable", BAND_STABILITY,
+     "The mix of red/yellow/green did not jump against 7 days before (population stability index "
+     f"≤ {gates.MAX_BAND_SHIFT_PSI}, from marts.health_band_stability): a jump is a data fault far "
+     "more often than a change in customers."),
+    ("score_predicts_churn", SCORE_VALIDATION,
+     f"The latest 90-day churn AUC of the score is at least {gates.MIN_VALIDATION_AUC}."),
+    ("model_predicts_churn", SCORE_VALIDATION,
+     f"The churn model's walk-forward AUC is at least {gates.MIN_MODEL_AUC} (no model passes: "
+     "the CRMs then get a null churn risk with its reason)."),
+)
+
+
+def sync_gate_checks(home: Home) -> AssetChecksDefinition:
     """Blocking checks on the CRM payload: when one fails, the syncs do not run. Each
-    reports `reverse_etl.gates`, the same judgement the sync engine makes before writing."""
+    reports `reverse_etl.gates`, the same judgement the sync engine makes before writing.
+    They are one step (`crm_sync_gates`): every result is reported, then the step fails
+    naming the gates that did not pass."""
 
-    def gate_check(name: str, extra_dep: AssetKey, description: str) -> AssetChecksDefinition:
-        @asset_check(asset=CRM_PAYLOAD, name=name, blocking=True, additional_deps=[extra_dep],
-                     pool=DUCKDB_WRITER_POOL, description=description)
-        def _gate() -> AssetCheckResult:
-            with warehouse.working_copy(home, reads=("marts", "learning"), read_only=True) as con:
-                result = gates.GATE_FUNCTIONS[name](con)
-            return AssetCheckResult(passed=result.passed, description=result.reason, metadata=result.metadata)
+    @multi_asset_check(
+        specs=[AssetCheckSpec(name, asset=CRM_PAYLOAD, additional_deps=[mart], blocking=True, description=description)
+               for name, mart, description in SYNC_GATES],
+        name="crm_sync_gates",
+        can_subset=True,
+        pool=DUCKDB_WRITER_POOL,
+    )
+    def _gates(context: AssetCheckExecutionContext):
+        selected = {check_key.name for check_key in context.selected_asset_check_keys}
+        with warehouse.working_copy(home, reads=("marts", "learning"), read_only=True) as con:
+            results = {name: gates.GATE_FUNCTIONS[name](con) for name, _, _ in SYNC_GATES if name in selected}
+        for name, result in results.items():
+            yield AssetCheckResult(asset_key=CRM_PAYLOAD, check_name=name, passed=result.passed,
+                                   description=result.reason, metadata=result.metadata)
 
-        return _gate
-
-    return [
-        gate_check("tenants_matched", IDENTITY_BRIDGE,
-                   f"At least {gates.MIN_TENANTS_MATCHED_SHARE:.0%} of product tenants resolve to an account; "
-                   "below that the usage behind every score is missing."),
-        gate_check("band_mix_stable", BAND_STABILITY,
-                   "The mix of red/yellow/green did not jump against 7 days before (population stability index "
-                   f"≤ {gates.MAX_BAND_SHIFT_PSI}, from marts.health_band_stability): a jump is a data fault far "
-                   "more often than a change in customers."),
-        gate_check("score_predicts_churn", SCORE_VALIDATION,
-                   f"The latest 90-day churn AUC of the score is at least {gates.MIN_VALIDATION_AUC}."),
-        gate_check("model_predicts_churn", SCORE_VALIDATION,
-                   f"The churn model's walk-forward AUC is at least {gates.MIN_MODEL_AUC} (no model passes: "
-                   "the CRMs then get a null churn risk with its reason)."),
-    ]
+    return _gates

@@ -42,7 +42,7 @@ def build_definitions(home: Home, systems: Sequence[System] = SYSTEMS) -> Defini
         assets=assets,
         asset_checks=[
             raw_row_count_checks([key for keys in raw_keys.values() for key in keys]),
-            *sync_gate_checks(home),
+            sync_gate_checks(home),
         ],
         jobs=JOBS,
         schedules=schedules(systems),

@@ -43,7 +43,7 @@ def test_a_failing_gate_stops_the_crm_sync(tmp_path, tiny_world, module_env, mon
         os.environ.update(sandbox.env)
         stage = run_stage(home, "all", defs=build_definitions(home), log=lambda line: None, log_level="ERROR")
     assert not stage.success
-    assert set(stage.failed_steps()) == {"marts__crm_account_health_tenants_matched"}
+    assert set(stage.failed_steps()) == {"crm_sync_gates"}
     started = {e.step_key for e in stage.result.all_events if e.event_type_value == "STEP_START"}
     assert "cs360_dbt_models" in started
     assert not {"reverse_etl__salesforce_account", "reverse_etl__hubspot_companies"} & started

@@ -95,7 +95,7 @@ def test_the_renamed_world_fails_tenants_matched_and_only_that_gate(module_home,
 
 def test_the_daily_job_stops_at_the_gate_with_zero_crm_writes(module_home, sandbox, full_run):
     assert not full_run.success
-    assert set(full_run.failed_steps()) == {"marts__crm_account_health_tenants_matched"}
+    assert set(full_run.failed_steps()) == {"crm_sync_gates"}
     started = {e.step_key for e in full_run.result.all_events if e.event_type_value == "STEP_START"}
     assert "cs360_dbt_models" in started and not SYNC_STEPS & started
     assert crm_writes(sandbox) == []

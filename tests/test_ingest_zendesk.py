@@ -48,6 +48,17 @@ def test_first_load_lands_the_helpdesk_exactly(sandbox, home, world_zendesk):
     assert rejects(home, "raw_zendesk") == []
 
 
+def test_a_parallel_first_load_lists_the_metrics_once(sandbox, home, world_zendesk):
+    """As the ingest step runs it (`source.parallelize()`): the export pages reach the metrics
+    transformer in threads at once, and still one listing of every metric is made."""
+    run_source(lambda: zendesk().parallelize(), home)
+
+    pages = -(-world_zendesk["tickets"] // 100)  # page[size]=100
+    assert len(requests_to(sandbox, "zendesk", "/ticket_metrics.json")) == pages > 0
+    assert count(home, "raw_zendesk.ticket_metrics") == world_zendesk["tickets"]
+    assert len(requests_to(sandbox, "zendesk", EXPORT)) == world_zendesk["tickets"] // 10 + 1
+
+
 def test_second_run_asks_only_for_what_changed(sandbox, home, world_zendesk):
     run_source(zendesk, home)
     last_cursor = params(requests_to(sandbox, "zendesk", EXPORT)[-1]).get("cursor")

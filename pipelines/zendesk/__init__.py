@@ -19,6 +19,7 @@ requests a minute) is handled by the retrying session of `pipelines.http`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -163,27 +164,33 @@ def _metric_row(metric: dict) -> dict:
 
 
 class _MetricsRun:
-    """What the metrics transformer did in this run (state persists across runs, this not)."""
+    """What the metrics transformer did in this run (state persists across runs, this not).
+    The export pages reach the transformer in parallel threads (`source.parallelize()`), so
+    deciding to list every metric, and the listing, happen under a lock: one page lists
+    them, the pages after it find them listed. Without it each page that arrived before
+    the first listing ended listed them all again (an L world's first run: 10 times)."""
 
     def __init__(self) -> None:
         self.listed = False
+        self.lock = threading.Lock()
 
 
 def _ticket_metrics(page: dict, settings: ZendeskSettings | None, run: _MetricsRun) -> Iterator[Any]:
     """A first run lists every metric once; later runs fetch the metrics of the tickets each
     export page reports as changed, or list them all once when a page holds many."""
-    if run.listed:
-        return
     state = dlt.current.resource_state()
     settings = settings or zendesk_settings()
     changed = [t["id"] for t in page["tickets"]
                if isinstance(t, dict) and integer(t.get("id")) is None and t.get("status") != "deleted"]
-    if not state.get("listed") or len(changed) > METRICS_PER_TICKET_LIMIT:
-        client = _client(settings, JSONLinkPaginator(next_url_path="links.next"))
-        for metrics in client.paginate("/api/v2/ticket_metrics.json", params={"page[size]": PAGE_SIZE},
-                                       data_selector="ticket_metrics"):
-            yield from METRICS.split(metrics, _metric_row)
-        state["listed"] = run.listed = True
+    with run.lock:
+        if run.listed:
+            return
+        listing = not state.get("listed") or len(changed) > METRICS_PER_TICKET_LIMIT
+        if listing:
+            every_metric = _list_metrics(settings)
+            state["listed"] = run.listed = True
+    if listing:
+        yield from every_metric
         return
     client = _client(settings)
     found, bad = [], []
@@ -201,6 +208,15 @@ def _ticket_metrics(page: dict, settings: ZendeskSettings | None, run: _MetricsR
         yield found
     if bad:
         yield as_rejects(bad)
+
+
+def _list_metrics(settings: ZendeskSettings) -> list[Any]:
+    """Every ticket's metrics, page by page (rows and rejects, as `METRICS.split` gives them)."""
+    client = _client(settings, JSONLinkPaginator(next_url_path="links.next"))
+    return [item
+            for metrics in client.paginate("/api/v2/ticket_metrics.json", params={"page[size]": PAGE_SIZE},
+                                           data_selector="ticket_metrics")
+            for item in METRICS.split(metrics, _metric_row)]
 
 
 def _satisfaction_ratings(settings: ZendeskSettings | None) -> Iterator[Any]:

@@ -21,7 +21,7 @@ demo: $(STAMP)
 # (the modules that share a full run go together); the longest start first
 # (tests/conftest.py), not the ones with the most tests.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 # ruff, then sqlfluff with the dbt templater on both cores (CI runs it after the tests).
 lint: $(STAMP)

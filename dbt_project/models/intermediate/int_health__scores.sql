@@ -30,9 +30,7 @@
 with component_scores as (
     select * from {{ ref('int_health__component_scores') }}
     {%- if is_incremental() %}
-    where as_of_date > (
-        select {{ add_days('max(as_of_date)', -var('score_reprocess_days')) }} from {{ this }}
-    )
+    where as_of_date > {{ rescored_since('as_of_date', var('score_reprocess_days')) }}
     {%- endif %}
 ),
 

@@ -16,7 +16,5 @@
 
 select * from {{ ref('int_health__scores') }}
 {%- if is_incremental() %}
-where as_of_date > (
-    select {{ add_days('max(as_of_date)', -var('score_reprocess_days')) }} from {{ this }}
-)
+where as_of_date > {{ rescored_since('as_of_date', var('score_reprocess_days')) }}
 {%- endif %}

@@ -18,7 +18,7 @@ from orchestration.checks import ROW_COUNT
 from orchestration.defs.crm_sync import crm_sync_asset
 from orchestration.systems import System
 from orchestration.translator import Cs360DltTranslator
-from orchestration.writer_slot import warehouse_writer
+from orchestration.writer_slot import BRIEF_CLAIM_PRIORITY, WHOLE_STEP_CLAIM_PRIORITY, warehouse_writer
 from pipelines.warehouse import loader_file_format, warehouse_pipeline
 
 
@@ -71,10 +71,11 @@ def load_in_phases(context: AssetExecutionContext, resource: DagsterDltResource,
     if context.is_subset:
         resources = {key: r for key, r in resources.items() if key in context.selected_asset_keys}
         source = source.with_resources(*[r.name for r in resources.values()])
-    def writer():
-        return warehouse_writer(context, home.root / "warehouse.writer.lock")
+    def writer(priority: int):
+        return lambda: warehouse_writer(context, home.root / "warehouse.writer.lock", priority=priority)
 
-    step_slot, phase_slot = (writer, nullcontext) if whole_step else (nullcontext, writer)
+    step_slot, phase_slot = ((writer(WHOLE_STEP_CLAIM_PRIORITY), nullcontext) if whole_step
+                             else (nullcontext, writer(BRIEF_CLAIM_PRIORITY)))
     with step_slot():
         with phase_slot():
             # as dagster-dlt does: drop the local state, the warehouse's copy is the truth

@@ -268,6 +268,31 @@ def test_search_stops_at_ten_thousand_results(hs):
     assert too_big.value.status == 400
 
 
+def listed_company_ids(hs, limit: int) -> list[str]:
+    """Every live company id, paged through `after` with `limit` per page."""
+    ids, after = [], None
+    while True:
+        page = hs.crm.companies.basic_api.get_page(limit=limit, after=after)
+        ids += [company.id for company in page.results]
+        if page.paging is None or page.paging.next is None:
+            return ids
+        after = page.paging.next.after
+
+
+def test_listing_pages_in_id_order_and_sees_created_and_archived_companies(hs, sandbox):
+    create_cs_properties(hs)
+    before = listed_company_ids(hs, limit=1)
+    assert before == [c["id"] for c in sandbox.hubspot.objects("companies")] and len(before) >= 2
+    assert before == sorted(before, key=int)
+
+    created = hs.crm.companies.batch_api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
+        SimplePublicObjectBatchInputUpsert(id="A-9", id_property="customer_id", properties={"name": "Newco"}),
+    ])).results[0].id
+    sandbox.hubspot.archive("companies", before[1])
+
+    assert listed_company_ids(hs, limit=1) == sorted([before[0], *before[2:], created], key=int)
+
+
 def test_batch_upsert_by_customer_id(hs, sandbox):
     create_cs_properties(hs)
     ids = company_ids(sandbox)

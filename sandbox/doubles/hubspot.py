@@ -14,6 +14,7 @@ daily limit); a lock fault answers 423 Locked.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import uuid
@@ -81,6 +82,7 @@ class HubSpotDouble(JsonApp):
         self.properties = seed_properties(sorted({a.industry for a in accounts if a.industry}))
         self.groups = seed_groups()
         self.store, self.assoc, owners = seed_hubspot(world)
+        self._id_order: dict[str, list[int]] = {}  # per type, every id in order: a list page bisects it
         self.owners = sorted(owners.values(), key=lambda o: int(o["id"]))
         self.clock = Clock(floor=world.as_of_end)
         self.max_page_size = min(max_page_size, MAX_PAGE)
@@ -194,20 +196,36 @@ class HubSpotDouble(JsonApp):
             raise BadRequest(f"limit must be an integer between 1 and {maximum}, got {raw}")
         return int(raw)
 
+    @staticmethod
+    def _after(request) -> int | None:
+        """The `after` cursor: the id of the first item of the page asked for."""
+        after = request.args.get("after")
+        if after and not after.isdigit():
+            raise BadRequest(f"after must be a numeric cursor, got {after}")
+        return int(after) if after else None
+
     def _page(self, request, items: list, limit: int, key) -> dict:
         """Cursor paging: `after` is the id of the first item of the next page."""
-        after = request.args.get("after")
-        if after:
-            if not after.isdigit():
-                raise BadRequest(f"after must be a numeric cursor, got {after}")
-            items = [i for i in items if int(key(i)) >= int(after)]
-        body = {"results": items[:limit]}
-        if len(items) > limit:
-            nxt = str(key(items[limit]))
-            args = [(k, v) for k, v in request.args.items(multi=True) if k != "after"] + [("after", nxt)]
+        after = self._after(request)
+        if after is not None:
+            items = [i for i in items if int(key(i)) >= after]
+        return self._page_body(request, items[:limit], str(key(items[limit])) if len(items) > limit else None)
+
+    @staticmethod
+    def _page_body(request, results: list, next_after: str | None) -> dict:
+        body = {"results": results}
+        if next_after:
+            args = [(k, v) for k, v in request.args.items(multi=True) if k != "after"] + [("after", next_after)]
             link = f"{request.host_url.rstrip('/')}{request.path}?{urlencode(args)}"
-            body["paging"] = {"next": {"after": nxt, "link": link}}
+            body["paging"] = {"next": {"after": next_after, "link": link}}
         return body
+
+    def _ids_in_order(self, type_: str) -> list[int]:
+        """Every id of the type, ascending; built once and again after a create. Sorting the
+        whole store for every page made an L world's listing quadratic."""
+        if type_ not in self._id_order:
+            self._id_order[type_] = sorted(int(object_id) for object_id in self.store[type_])
+        return self._id_order[type_]
 
     # --- objects ------------------------------------------------------------------------
 
@@ -218,9 +236,16 @@ class HubSpotDouble(JsonApp):
         archived = request.args.get("archived", "false").lower() == "true"
         names = self._names(request.args.getlist("properties")) or None
         associations = self._names(request.args.getlist("associations"))
-        rows = sorted((r for r in self.store[type_].values() if r["archived"] == archived),
-                      key=lambda r: int(r["id"]))
-        body = self._page(request, rows, limit, key=lambda r: r["id"])
+        ids, records = self._ids_in_order(type_), self.store[type_]
+        after = self._after(request)
+        rows = []  # this page's records, and the first of the next page
+        for object_id in ids[bisect.bisect_left(ids, after) if after is not None else 0:]:
+            record = records[str(object_id)]
+            if record["archived"] == archived:
+                rows.append(record)
+                if len(rows) > limit:
+                    break
+        body = self._page_body(request, rows[:limit], rows[limit]["id"] if len(rows) > limit else None)
         body["results"] = [self._public(type_, r, names, associations) for r in body["results"]]
         return json_response(body)
 
@@ -418,6 +443,7 @@ class HubSpotDouble(JsonApp):
         oid, now = str(10**9 + n % (10**11 - 10**9)), self._now()
         self.store[type_][oid] = {"id": oid, "createdAt": now, "updatedAt": now, "archived": False, "properties": {
             **props, CREATED[type_]: now, MODIFIED[type_]: now, "hs_object_id": oid}}
+        self._id_order.pop(type_, None)
         return oid
 
     def _apply(self, type_: str, object_id: str, changes: dict) -> None:

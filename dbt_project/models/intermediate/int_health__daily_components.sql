@@ -2,23 +2,13 @@
 
 -- One row per account and day: the point-in-time inputs of the health score.
 -- The row for day D uses only events that occurred on or before D (UTC) and the
--- contract covering D. Everything is set-based: daily usage once, then window frames
--- over a dense per-account calendar.
+-- contract covering D. Everything is set-based: the product usage over rolling windows on
+-- a dense per-account calendar comes from int_product__account_rolling_usage; here the
+-- covering contract, the lifecycle stage and the raw values of the components.
 
-{%- set window_days = var('usage_window_days') %}
-{%- set history_days = var('score_history_days') %}
 {%- set users_lag_days = var('active_users_lag_days') %}
-{%- set feature_days = var('feature_history_days') %}
-{#- the first scored day needs two full usage windows before it (current + previous) and
-    the active users of users_lag_days before it #}
-{%- set lookback_days = history_days - 1 + [2 * window_days - 1, users_lag_days] | max %}
 
-with latest_day as (
-    select as_of_date as today
-    from {{ ref('int_calendar__as_of_date') }}
-),
-
-lifecycle_rules as (
+with lifecycle_rules as (
     select
         max(value) filter (where parameter = 'onboarding_setup_active_users') as setup_active_users,
         cast(max(value) filter (where parameter = 'onboarding_max_days') as integer) as onboarding_max_days,
@@ -30,207 +20,9 @@ contracts as (
     select * from {{ ref('int_crm__contracts') }}
 ),
 
-matched_tenants as (
-    select
-        tenant_id,
-        account_id,
-        -- a tenant without a creation time is taken to have always existed
-        coalesce(cast(tenant_created_at as date), cast('-infinity' as date)) as tenant_created_on
-    from {{ ref('int_identity__tenant_accounts') }}
-    where account_id is not null
-),
-
-daily_usage as (
-    select * from {{ ref('int_product__account_daily_usage') }}
-),
-
-account_firsts as (
-    select
-        account_id,
-        min(first_contract_start) as first_contract_start,
-        min(first_tenant_on) as first_tenant_on,
-        min(first_activity_on) as first_activity_on
-    from (
-        select account_id, start_date as first_contract_start, cast(null as date) as first_tenant_on, cast(null as date) as first_activity_on
-        from contracts
-        union all
-        select account_id, null, tenant_created_on, null
-        from matched_tenants
-        union all
-        select account_id, null, null, activity_date
-        from daily_usage
-    ) as firsts
-    group by account_id
-),
-
--- each account gets a dense calendar from its first contract / tenant / activity (but no
--- earlier than the look-back the scored history needs) up to the warehouse's today
-account_bounds as (
-    select
-        account_firsts.account_id,
-        account_firsts.first_contract_start,
-        account_firsts.first_tenant_on,
-        greatest(
-            least(
-                account_firsts.first_contract_start,
-                account_firsts.first_tenant_on,
-                account_firsts.first_activity_on
-            ),
-            {{ add_days('latest_day.today', -lookback_days) }}
-        ) as spine_start,
-        latest_day.today as spine_end
-    from account_firsts
-    cross join latest_day
-),
-
-account_days as (
-    select
-        account_id,
-        {{ day_series('spine_start', 'spine_end') }} as as_of_date
-    from account_bounds
-    where spine_start <= spine_end
-),
-
--- distinct users and features over the window, point-in-time and set-based:
--- an item (user or feature) counts on day D when it was active on a day in
--- (D - window, D], i.e. when D lies in the union of [d, d + window) over its active days d.
--- That union is a set of disjoint runs: a run starts on an active day with no active day
--- in the window before it, and ends (exclusive) one window after an active day with no
--- active day in the window after it. A running sum of +1 per run start and -1 per run end
--- is the distinct count on every day, and a run end never depends on days after D.
--- Features are also counted over the longer feature_history_days window (the account's
--- usual feature areas) and over the same window ending window_days ago (lagged below).
-account_events as (
-    select account_events.account_id, account_events.person_key, account_events.feature_name, account_events.active_on
-    from {{ ref('int_product__account_events') }} as account_events
-    cross join latest_day
-    where account_events.active_on <= latest_day.today
-),
-
-active_items as (
-    select distinct account_id, 'user' as item_kind, person_key as item, active_on
-    from account_events
-    where person_key is not null
-    union all
-    select distinct account_id, 'feature' as item_kind, feature_name as item, active_on
-    from account_events
-    where feature_name is not null
-),
-
-counted_windows as (
-    select * from (values
-        ('user', 'user', {{ window_days }}),
-        ('feature', 'feature', {{ window_days }}),
-        ('feature', 'feature_long', {{ feature_days }}),
-        ('feature', 'feature_before', {{ feature_days - window_days }})
-    ) as windows (item_kind, measure, window_length)
-),
-
-item_days as (
-    select
-        account_id,
-        item_kind,
-        active_on,
-        lag(active_on) over item_history as previous_active_on,
-        lead(active_on) over item_history as next_active_on
-    from active_items
-    window item_history as (partition by account_id, item_kind, item order by active_on)
-),
-
-run_changes as (
-    select item_days.account_id, counted_windows.measure, item_days.active_on as changes_on, 1 as change
-    from item_days
-    inner join counted_windows
-        on item_days.item_kind = counted_windows.item_kind
-    where item_days.previous_active_on is null
-        or {{ dbt.datediff('item_days.previous_active_on', 'item_days.active_on', 'day') }}
-            >= counted_windows.window_length
-    union all
-    select
-        item_days.account_id,
-        counted_windows.measure,
-        {{ add_days('item_days.active_on', 'counted_windows.window_length') }} as changes_on,
-        -1 as change
-    from item_days
-    inner join counted_windows
-        on item_days.item_kind = counted_windows.item_kind
-    where item_days.next_active_on is null
-        or {{ dbt.datediff('item_days.active_on', 'item_days.next_active_on', 'day') }}
-            >= counted_windows.window_length
-),
-
-daily_changes as (
-    select
-        run_changes.account_id,
-        -- changes from before the calendar starts are carried into its first day
-        greatest(run_changes.changes_on, account_bounds.spine_start) as as_of_date,
-        sum(change) filter (where measure = 'user') as user_change,
-        sum(change) filter (where measure = 'feature') as feature_change,
-        sum(change) filter (where measure = 'feature_long') as feature_long_change,
-        sum(change) filter (where measure = 'feature_before') as feature_before_change
-    from run_changes
-    inner join account_bounds
-        on run_changes.account_id = account_bounds.account_id
-    where run_changes.changes_on <= account_bounds.spine_end
-    group by run_changes.account_id, greatest(run_changes.changes_on, account_bounds.spine_start)
-),
-
+-- the account's calendar and its product usage, one row per account and day
 rolling_usage as (
-    select
-        account_days.account_id,
-        account_days.as_of_date,
-        cast(sum(coalesce(daily_usage.logins, 0)) over (
-            partition by account_days.account_id
-            order by account_days.as_of_date
-            range between {{ interval_days(window_days - 1) }} preceding and current row
-        ) as bigint) as logins_30d,
-        cast(coalesce(sum(coalesce(daily_usage.logins, 0)) over (
-            partition by account_days.account_id
-            order by account_days.as_of_date
-            range between {{ interval_days(2 * window_days - 1) }} preceding
-                and {{ interval_days(window_days) }} preceding
-        ), 0) as bigint) as logins_prev_30d,
-        cast(sum(coalesce(daily_changes.user_change, 0)) over running_total as bigint) as active_users_30d,
-        cast(sum(coalesce(daily_changes.feature_change, 0)) over running_total as bigint) as features_used_30d,
-        cast(sum(coalesce(daily_changes.feature_long_change, 0)) over running_total as bigint)
-            as features_used_long,
-        cast(sum(coalesce(daily_changes.feature_before_change, 0)) over running_total as bigint)
-            as features_used_before_window,
-        max(daily_usage.activity_date) over running_total as last_activity_on
-    from account_days
-    left join daily_usage
-        on account_days.account_id = daily_usage.account_id
-        and account_days.as_of_date = daily_usage.activity_date
-    left join daily_changes
-        on account_days.account_id = daily_changes.account_id
-        and account_days.as_of_date = daily_changes.as_of_date
-    window running_total as (
-        partition by account_days.account_id
-        order by account_days.as_of_date
-        rows between unbounded preceding and current row
-    )
-),
-
--- what the account did a while ago, for the trends: its active users users_lag_days
--- before, and the features it used in the window before the last window_days (its usual
--- feature areas). The calendar is dense, so the frame is exactly that one day.
-earlier_usage as (
-    select
-        account_id,
-        as_of_date,
-        max(active_users_30d) over (
-            partition by account_id
-            order by as_of_date
-            range between {{ interval_days(users_lag_days) }} preceding
-                and {{ interval_days(users_lag_days) }} preceding
-        ) as active_users_30d_earlier,
-        max(features_used_before_window) over (
-            partition by account_id
-            order by as_of_date
-            range between {{ interval_days(window_days) }} preceding
-                and {{ interval_days(window_days) }} preceding
-        ) as usual_features
-    from rolling_usage
+    select * from {{ ref('int_product__account_rolling_usage') }}
 ),
 
 -- the product's feature catalogue as known on each day: features seen in any tenant
@@ -245,7 +37,7 @@ features_available as (
     select
         calendar.as_of_date,
         count(feature_first_seen.feature_name) as features_available
-    from (select distinct as_of_date from account_days) as calendar
+    from (select distinct as_of_date from rolling_usage) as calendar
     left join feature_first_seen
         on feature_first_seen.first_seen_on <= calendar.as_of_date
     group by calendar.as_of_date
@@ -273,31 +65,29 @@ setup_days as (
 
 handoffs as (
     select
-        account_bounds.account_id,
+        accounts.account_id,
         -- explicit cases: DuckDB's least / greatest skip NULLs
         case
             when onboarding_trainings.onboarding_completed_on is null
-                or account_firsts.first_activity_on is null
+                or accounts.first_activity_on is null
                 then setup_days.enough_users_on
             else least(
-                greatest(onboarding_trainings.onboarding_completed_on, account_firsts.first_activity_on),
+                greatest(onboarding_trainings.onboarding_completed_on, accounts.first_activity_on),
                 coalesce(setup_days.enough_users_on, cast('infinity' as date))
             )
         end as setup_done_on
-    from account_bounds
-    inner join account_firsts
-        on account_bounds.account_id = account_firsts.account_id
+    from (select distinct account_id, first_activity_on from rolling_usage) as accounts
     left join onboarding_trainings
-        on account_bounds.account_id = onboarding_trainings.account_id
+        on accounts.account_id = onboarding_trainings.account_id
     left join setup_days
-        on account_bounds.account_id = setup_days.account_id
+        on accounts.account_id = setup_days.account_id
 ),
 
 -- the contract covering the day; with overlapping terms the latest start wins
 covering_contracts as (
-    select {{ distinct_on('account_days.account_id, account_days.as_of_date') }}
-        account_days.account_id,
-        account_days.as_of_date,
+    select {{ distinct_on('rolling_usage.account_id, rolling_usage.as_of_date') }}
+        rolling_usage.account_id,
+        rolling_usage.as_of_date,
         contracts.contract_id,
         contracts.start_date as contract_start_date,
         contracts.end_date as contract_end_date,
@@ -306,19 +96,19 @@ covering_contracts as (
         contracts.plan,
         contracts.previous_seats,
         contracts.previous_mrr
-    from account_days
+    from rolling_usage
     inner join contracts
-        on account_days.account_id = contracts.account_id
-        and contracts.start_date <= account_days.as_of_date
-        and (contracts.end_date is null or account_days.as_of_date < contracts.end_date)
-    {{ qualify_first('account_days.account_id, account_days.as_of_date', 'contracts.start_date desc, contracts.contract_id desc') }}
+        on rolling_usage.account_id = contracts.account_id
+        and contracts.start_date <= rolling_usage.as_of_date
+        and (contracts.end_date is null or rolling_usage.as_of_date < contracts.end_date)
+    {{ qualify_first('rolling_usage.account_id, rolling_usage.as_of_date', 'contracts.start_date desc, contracts.contract_id desc') }}
 ),
 
 measures as (
     select
-        account_days.account_id,
-        account_days.as_of_date,
-        account_bounds.first_contract_start,
+        rolling_usage.account_id,
+        rolling_usage.as_of_date,
+        rolling_usage.first_contract_start,
         covering_contracts.contract_id,
         covering_contracts.contract_start_date,
         covering_contracts.contract_end_date,
@@ -330,51 +120,43 @@ measures as (
         case
             when covering_contracts.contract_id is null then null
             -- the renewal window comes first: whatever else, the decision is near
-            when {{ dbt.datediff('account_days.as_of_date', 'covering_contracts.contract_end_date', 'day') }}
+            when {{ dbt.datediff('rolling_usage.as_of_date', 'covering_contracts.contract_end_date', 'day') }}
                 <= lifecycle_rules.renewal_window_days
                 then 'renewal'
             -- onboarding from the first contract until setup is done and usage has
             -- started, at most onboarding_max_days
-            when account_days.as_of_date >= account_bounds.first_contract_start
-                and account_days.as_of_date
-                    < {{ add_days('account_bounds.first_contract_start', 'lifecycle_rules.onboarding_max_days') }}
-                and (handoffs.setup_done_on is null or account_days.as_of_date < handoffs.setup_done_on)
+            when rolling_usage.as_of_date >= rolling_usage.first_contract_start
+                and rolling_usage.as_of_date
+                    < {{ add_days('rolling_usage.first_contract_start', 'lifecycle_rules.onboarding_max_days') }}
+                and (handoffs.setup_done_on is null or rolling_usage.as_of_date < handoffs.setup_done_on)
                 then 'onboarding'
             else 'adoption'
         end as lifecycle_stage,
         -- usage only means something once a matched tenant exists; before that (or
         -- without any tenant) the usage columns are NULL, not zero
-        coalesce(account_days.as_of_date >= account_bounds.first_tenant_on, false) as has_product_data,
+        coalesce(rolling_usage.as_of_date >= rolling_usage.first_tenant_on, false) as has_product_data,
         rolling_usage.active_users_30d,
         rolling_usage.logins_30d,
         rolling_usage.logins_prev_30d,
         rolling_usage.features_used_30d,
         rolling_usage.features_used_long,
         rolling_usage.last_activity_on,
-        earlier_usage.usual_features,
+        rolling_usage.usual_features,
         -- the earlier count means something only if the product was in use then
         case
-            when {{ add_days('account_days.as_of_date', -users_lag_days) }} >= account_bounds.first_tenant_on
-                then earlier_usage.active_users_30d_earlier
+            when {{ add_days('rolling_usage.as_of_date', -users_lag_days) }} >= rolling_usage.first_tenant_on
+                then rolling_usage.active_users_30d_earlier
         end as active_users_30d_earlier,
         features_available.features_available,
         handoffs.setup_done_on
-    from account_days
-    inner join account_bounds
-        on account_days.account_id = account_bounds.account_id
-    inner join rolling_usage
-        on account_days.account_id = rolling_usage.account_id
-        and account_days.as_of_date = rolling_usage.as_of_date
-    inner join earlier_usage
-        on account_days.account_id = earlier_usage.account_id
-        and account_days.as_of_date = earlier_usage.as_of_date
+    from rolling_usage
     inner join features_available
-        on account_days.as_of_date = features_available.as_of_date
+        on rolling_usage.as_of_date = features_available.as_of_date
     left join covering_contracts
-        on account_days.account_id = covering_contracts.account_id
-        and account_days.as_of_date = covering_contracts.as_of_date
+        on rolling_usage.account_id = covering_contracts.account_id
+        and rolling_usage.as_of_date = covering_contracts.as_of_date
     left join handoffs
-        on account_days.account_id = handoffs.account_id
+        on rolling_usage.account_id = handoffs.account_id
     cross join lifecycle_rules
 ),
 

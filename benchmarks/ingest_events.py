@@ -12,7 +12,8 @@ product database is not touched) through `pipelines.warehouse.warehouse_pipeline
 extract (parquet -> Arrow batches -> load package), normalize and load into DuckDB. The
 native side is one statement. With `--repeat N` both sides run N times, interleaved, and
 the best time of each counts (the machine may be shared). The ratio is dlt rows/s over
-native rows/s: 1.0 is the physical limit, the goal is 0.5 or more.
+native rows/s: 1.0 is the physical limit, the goal is 0.8 or more (a plain dlt resource
+yielding Arrow batches reached 0.92 on the same machine).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from pipelines.product import product  # noqa: E402
 from pipelines.warehouse import warehouse_pipeline  # noqa: E402
 from sandbox.world.format import EVENTS_DIR, read_meta  # noqa: E402
 from sandbox.world.generator import generate_world  # noqa: E402
+
+GOAL_RATIO = 0.8
 
 
 def say(message: str) -> None:
@@ -154,8 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append(bench(size, world, workdir, args.repeat))
     print()
     print(table(results))
-    goal = all(r.ratio >= 0.5 for r in results)
-    print(f"\ngoal (ratio >= 0.5): {'met' if goal else 'NOT met'}")
+    goal = all(r.ratio >= GOAL_RATIO for r in results)
+    print(f"\ngoal (ratio >= {GOAL_RATIO}): {'met' if goal else 'NOT met'}")
     return 0
 
 

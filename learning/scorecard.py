@@ -3,7 +3,7 @@
 On each fit date D (learning.labels: the first of every month by default, CS360_REFIT_EVERY)
 a new scorecard version is fit per lifecycle stage on the examples whose label was decided
 on D (learning.labels.known_examples_sql), and scores the days from D until the next fit
-(int_health__component_scores). Versions are only ever added: a run fits the dates after
+(int_health__day_scorecards). Versions are only ever added: a run fits the dates after
 the latest version already stored, so the scores of earlier days never change.
 
 Per stage, on weekly samples of (account, day) with the stage's churn label:

@@ -108,7 +108,8 @@ def test_identity_resolution_is_intermediate_and_the_mart_only_exposes_it(manife
 def test_the_daily_account_inputs_are_joined_once(manifest):
     for name in DAILY_MEASURES:
         assert readers(manifest, name) == {DAILY_INPUTS}, name
-    assert {"int_health__component_values", "int_health__scores", "customer_360"} <= readers(manifest, DAILY_INPUTS)
+    assert {"int_health__scored_days", "customer_360"} <= readers(manifest, DAILY_INPUTS)
+    assert readers(manifest, "int_health__scored_days") == {"int_health__component_values", "int_health__scores"}
 
 
 def test_validation_reads_the_score_history_in_the_intermediate_layer(manifest):

@@ -2,7 +2,7 @@
 
 It reads the component scores (intermediate.int_health__component_values) and the contract
 outcomes, and writes learning.scorecard_weights, which dbt reads back as a source
-(int_health__scorecard_weights -> int_health__component_scores -> int_health__scores, which
+(int_health__scorecard_weights -> int_health__day_scorecards -> int_health__scores, which
 marts.health_scores exposes).
 The translator keys that source by schema and table, like this asset, so lineage is one
 graph; Dagster runs the dbt assets before and after it as separate steps.

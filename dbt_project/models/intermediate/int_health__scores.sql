@@ -25,26 +25,83 @@
 -- marts.health_scores exposes this history unchanged; the score validation
 -- (int_validation__rated_pairs, marts.alert_validation) reads it here.
 
+{#- Computed on one row per account and day: every component's score, share and
+    contribution side by side (no unpivot, no window, no pivot back), so a full build of
+    the history streams through once. The component values and reasons are those of
+    int_health__component_values (macro health_components), the weights those of
+    int_health__component_scores. -#}
 {%- set components = var('score_components') %}
+{%- set timing = var('timing_components') %}
+{%- set health = health_components() %}
+{%- set double = type_double() %}
 
-with component_scores as (
-    select * from {{ ref('int_health__component_scores') }}
+with scored_days as (
+    select * from {{ ref('int_health__scored_days') }}
     {%- if is_incremental() %}
     where as_of_date > {{ rescored_since('as_of_date', var('score_reprocess_days')) }}
     {%- endif %}
 ),
 
+-- the seed scorecard's floor and target of each component, as one row
+targets as (
+    select
+        {%- for component in components %}
+        max(floor) filter (where component = '{{ component }}') as {{ component }}_floor,
+        max(target) filter (where component = '{{ component }}') as {{ component }}_target
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref('health_score_components') }}
+    where scorecard_version = '{{ var("scorecard_version") }}'
+),
+
+-- each scorecard's weights of a lifecycle stage, as one row
+weights as (
+    select
+        scorecard_version,
+        lifecycle_stage,
+        {%- for component in components %}
+        max(weight) filter (where component = '{{ component }}') as {{ component }}_weight
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_health__scorecard_weights') }}
+    group by scorecard_version, lifecycle_stage
+),
+
+-- reaching the target scores 100, the floor 0; no data (NULL value) gives no score.
+-- The explicit case matters: DuckDB's least / greatest skip NULLs.
+component_scores as (
+    select
+        scored_days.*,
+        day_scorecards.scorecard_version,
+        {%- for component in components %}
+        weights.{{ component }}_weight,
+        case when ({{ health[component].value }}) is not null and targets.{{ component }}_target is not null
+            then 100 * greatest(0, least(1, {{ safe_divide(
+                '(' ~ health[component].value ~ ') - targets.' ~ component ~ '_floor',
+                'targets.' ~ component ~ '_target - targets.' ~ component ~ '_floor') }}))
+        end as {{ component }}_score
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from scored_days
+    inner join {{ ref('int_health__day_scorecards') }} as day_scorecards
+        on scored_days.as_of_date = day_scorecards.as_of_date
+    inner join weights
+        on day_scorecards.scorecard_version = weights.scorecard_version
+        and scored_days.lifecycle_stage = weights.lifecycle_stage
+    cross join targets
+),
+
+-- the day's weights: in all, with data, and with data among the timing and the evidence
+-- components (exact decimals, so no sum depends on the order of addition)
+
 weighted as (
     select
         *,
-        sum(weight) over account_day as total_weight,
-        sum(case when score is not null then weight end) over account_day as weight_with_data,
-        sum(case when score is not null and weight_role = 'timing' then weight end) over account_day
-            as timing_weight_with_data,
-        sum(case when score is not null and weight_role = 'evidence' then weight end) over account_day
-            as evidence_weight_with_data
+        {{ weight_sum(components, timing, with_data=false) }} as total_weight,
+        {{ weight_sum(components, timing) }} as weight_with_data,
+        {{ weight_sum(components, timing, role='timing') }} as timing_weight_with_data,
+        {{ weight_sum(components, timing, role='evidence') }} as evidence_weight_with_data
     from component_scores
-    window account_day as (partition by account_id, as_of_date)
 ),
 
 -- each component's share of the score (the shares of a day add up to 1): timing keeps
@@ -53,77 +110,67 @@ weighted as (
 shares as (
     select
         *,
+        {%- for component in components %}
+        {%- set weight = 'cast(' ~ component ~ '_weight as ' ~ double ~ ')' %}
         case
-            when evidence_weight_with_data > 0 and weight_role = 'timing'
-                then cast(weight as {{ type_double() }}) / cast(total_weight as {{ type_double() }})
+            {%- if component in timing %}
             when evidence_weight_with_data > 0
-                then cast(weight as {{ type_double() }}) / cast(evidence_weight_with_data as {{ type_double() }})
-                    * cast(total_weight - coalesce(timing_weight_with_data, 0) as {{ type_double() }})
-                    / cast(total_weight as {{ type_double() }})
-            else cast(weight as {{ type_double() }}) / cast(weight_with_data as {{ type_double() }})
-        end as score_share
+                then {{ weight }} / cast(total_weight as {{ double }})
+            {%- else %}
+            when evidence_weight_with_data > 0
+                then {{ weight }} / cast(evidence_weight_with_data as {{ double }})
+                    * cast(total_weight - timing_weight_with_data as {{ double }})
+                    / cast(total_weight as {{ double }})
+            {%- endif %}
+            else {{ weight }} / cast(weight_with_data as {{ double }})
+        end as {{ component }}_share
+        {{- "," if not loop.last }}
+        {%- endfor %}
     from weighted
     where weight_with_data > 0
+        and weight_with_data / total_weight >= {{ var('min_coverage') }}
 ),
 
 contributions as (
     select
         *,
-        score_share * score as contribution,
+        {%- for component in components %}
+        {{ component }}_share * {{ component }}_score as {{ component }}_contribution_exact,
         -- points the component keeps the score below 100: the size of a negative driver
-        score_share * (100 - score) as points_lost
+        {{ component }}_share * (100 - {{ component }}_score) as {{ component }}_points_lost
+        {{- "," if not loop.last }}
+        {%- endfor %}
     from shares
-    where weight_with_data / total_weight >= {{ var('min_coverage') }}
 ),
 
-ranked_reasons as (
+-- each component's rank among the day's negative drivers (most points lost first, ties
+-- by name; no data last), compared on the row itself
+ranked as (
     select
         *,
-        row_number() over (
-            partition by account_id, as_of_date
-            order by points_lost desc nulls last, component
-        ) as reason_rank
-    from contributions
-),
-
--- the figures shown per component, rounded once per row (not once per pivoted column)
-shown as (
-    select
-        *,
-        {{ round_float('score', 1) }} as score_shown,
-        {{ round_float('contribution', 2) }} as contribution_shown
+        {%- for component in components %}
+        1
+        {%- for other in components if other != component %}
+            + case when {{ other }}_points_lost {{ '>=' if other < component else '>' }} {{ component }}_points_lost then 1 else 0 end
+        {%- endfor %} as {{ component }}_reason_rank
+        {{- "," if not loop.last }}
+        {%- endfor %}
     from contributions
 ),
 
 account_days as (
     select
-        account_id,
-        as_of_date,
-        {{ dbt.any_value("lifecycle_stage") }} as lifecycle_stage,
-        {{ dbt.any_value("scorecard_version") }} as scorecard_version,
+        *,
         -- summed as decimals so the result (and its rounding) does not depend on the
-        -- order DuckDB adds the rows in
-        cast(round(sum(cast(contribution as decimal(18, 6))), 1) as {{ type_double() }}) as health_score,
-        cast(round({{ dbt.any_value("weight_with_data / total_weight") }}, 4) as {{ type_double() }}) as coverage,
-        {%- for component in components %}
-        max(score_shown) filter (where component = '{{ component }}') as {{ component }}_score,
-        max(contribution_shown) filter (where component = '{{ component }}') as {{ component }}_contribution
-        {{- "," if not loop.last }}
-        {%- endfor %}
-    from shown
-    group by account_id, as_of_date
-),
-
--- the few reasons shown, joined in order: only the shown rows of each day (a fifth of the
--- component rows) reach the ordered aggregate, not every component row
-top_reasons as (
-    select
-        account_id,
-        as_of_date,
-        {{ dbt.listagg('reason', "'; '", 'order by reason_rank') }} as top_reasons
-    from ranked_reasons
-    where reason_rank <= {{ var('top_reasons_count') }} and points_lost >= 0.5
-    group by account_id, as_of_date
+        -- order of addition
+        cast(round(
+            {%- for component in components %}
+            coalesce(cast({{ component }}_contribution_exact as decimal(18, 6)), 0){{ " +" if not loop.last }}
+            {%- endfor %}, 1) as {{ double }}) as health_score,
+        cast(round(weight_with_data / total_weight, 4) as {{ double }}) as coverage,
+        -- the reasons of the top var top_reasons_count drivers that cost at least half a point
+        {{ join_texts(top_reason_texts(components, health), '; ') }} as top_reasons
+    from ranked
 ),
 
 bands as (
@@ -135,10 +182,6 @@ bands as (
     where scorecard_version = '{{ var("scorecard_version") }}'
 ),
 
-inputs as (
-    select * from {{ ref('int_account__daily_inputs') }}
-)
-
 select
     account_days.account_id,
     account_days.as_of_date,
@@ -147,46 +190,39 @@ select
     account_days.lifecycle_stage,
     account_days.scorecard_version,
     account_days.coverage,
-    coalesce(top_reasons.top_reasons, 'no negative drivers') as top_reasons,
+    coalesce(account_days.top_reasons, 'no negative drivers') as top_reasons,
     {%- for component in components %}
-    account_days.{{ component }}_score,
-    account_days.{{ component }}_contribution,
+    {{ round_float('account_days.' ~ component ~ '_score', 1) }} as {{ component }}_score,
+    {{ round_float('account_days.' ~ component ~ '_contribution_exact', 2) }} as {{ component }}_contribution,
     {%- endfor %}
     -- the inputs, as they were on the day
-    inputs.contract_id,
-    inputs.contract_end_date,
-    {{ dbt.datediff('account_days.as_of_date', 'inputs.contract_end_date', 'day') }} as days_to_renewal,
-    inputs.mrr,
-    inputs.seats,
-    inputs.active_users_30d,
-    inputs.logins_30d,
-    inputs.logins_prev_30d,
-    inputs.features_used_30d,
-    inputs.features_available,
-    inputs.last_activity_on,
-    inputs.open_tickets,
-    inputs.tickets_90d,
-    inputs.sla_breaches_90d,
-    inputs.csat_90d,
-    inputs.nps as nps_180d,
-    inputs.nps_responses as nps_responses_180d,
-    inputs.people_trained,
-    inputs.onboarding_completed,
-    inputs.last_touch_on as last_csm_touch_on,
-    inputs.days_since_touch as days_since_csm_touch,
-    inputs.touches_90d as csm_touches_90d,
-    inputs.meetings_90d,
-    inputs.executive_engaged_90d
+    account_days.contract_id,
+    account_days.contract_end_date,
+    {{ dbt.datediff('account_days.as_of_date', 'account_days.contract_end_date', 'day') }} as days_to_renewal,
+    account_days.mrr,
+    account_days.seats,
+    account_days.active_users_30d,
+    account_days.logins_30d,
+    account_days.logins_prev_30d,
+    account_days.features_used_30d,
+    account_days.features_available,
+    account_days.last_activity_on,
+    account_days.open_tickets,
+    account_days.tickets_90d,
+    account_days.sla_breaches_90d,
+    account_days.csat_90d,
+    account_days.nps as nps_180d,
+    account_days.nps_responses as nps_responses_180d,
+    account_days.people_trained,
+    account_days.onboarding_completed,
+    account_days.last_touch_on as last_csm_touch_on,
+    account_days.days_since_touch as days_since_csm_touch,
+    account_days.touches_90d as csm_touches_90d,
+    account_days.meetings_90d,
+    account_days.executive_engaged_90d
 from account_days
 -- the band is the one with the highest min_score the score reaches, for the day's stage
 inner join bands
     on account_days.lifecycle_stage = bands.lifecycle_stage
     and account_days.health_score >= bands.min_score
     and (bands.next_min_score is null or account_days.health_score < bands.next_min_score)
-left join top_reasons
-    on account_days.account_id = top_reasons.account_id
-    and account_days.as_of_date = top_reasons.as_of_date
--- the inputs exist for every scored day: the components were computed from them
-inner join inputs
-    on account_days.account_id = inputs.account_id
-    and account_days.as_of_date = inputs.as_of_date

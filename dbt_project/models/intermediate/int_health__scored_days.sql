@@ -1,21 +1,12 @@
--- One row per (account, scored day): the day's inputs (int_account__daily_inputs) with
--- what the score components need beyond them. Scored days: a contract covers the day and
--- it is within the last score_history_days. The components themselves are defined once
--- (macro health_components) over a row of this model.
+-- One row per (account, scored day): the day's inputs (int_account__daily_inputs, which
+-- holds the last score_history_days) with what the score components need beyond them.
+-- Scored days: a contract covers the day (the day has a lifecycle stage). The components
+-- themselves are defined once (macro health_components) over a row of this model.
 
-{%- set history_days = var('score_history_days') %}
-
-with latest_day as (
-    select as_of_date as today
-    from {{ ref('int_calendar__as_of_date') }}
-),
-
-inputs as (
-    select inputs.*
-    from {{ ref('int_account__daily_inputs') }} as inputs
-    cross join latest_day
-    where inputs.lifecycle_stage is not null
-        and inputs.as_of_date >= {{ add_days('latest_day.today', -(history_days - 1)) }}
+with inputs as (
+    select *
+    from {{ ref('int_account__daily_inputs') }}
+    where lifecycle_stage is not null
 ),
 
 -- a renewal is signed once a later term of the account is signed in the CRM (on or before

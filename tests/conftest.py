@@ -13,7 +13,7 @@ import pytest
 from cs360_core.settings import Home, resolve_home
 from sandbox.doubles.server import Sandbox
 from sandbox.world.generator import generate_world
-from tests.services import free_port
+from tests.services import free_port_to_bind_later
 
 TINY_SEED = 7
 SHARED_MEMORY = Path("/dev/shm")
@@ -84,7 +84,7 @@ def xs_full_run(tmp_path_factory, tiny_world) -> FullRun:
     from cs360.runner import run_stage
 
     saved = dict(os.environ)
-    port = free_port()
+    port = free_port_to_bind_later()  # the web app binds it after the whole run
     os.environ["CS360_PUBLIC_URL"] = f"http://127.0.0.1:{port}/"
     home = _isolated_home(tmp_path_factory.mktemp("full-run"))
     with Sandbox(tiny_world, home.sandbox_dir, ports={"salesforce": 0, "hubspot": 0}) as sandbox:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import signal
 import socket
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 
 def postgres_listening(host: str = "127.0.0.1", port: int = 5432) -> bool:
@@ -49,3 +51,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def free_port_to_bind_later() -> int:
+    """A free port below the kernel's range of ephemeral ports, for a server started minutes
+    after the port is chosen: a port from free_port() lies in that range, so any outgoing
+    connection made meanwhile (the run's HTTP clients) may take it, and the server's bind
+    then fails with 'address already in use'."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    below = range(10000, low) if low > 10000 else range(1024, low)
+    for port in random.sample(below, k=min(200, len(below))):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()

@@ -180,7 +180,7 @@ bands as (
         lead(min_score) over (partition by lifecycle_stage order by min_score) as next_min_score
     from {{ ref('health_band_thresholds') }}
     where scorecard_version = '{{ var("scorecard_version") }}'
-),
+)
 
 select
     account_days.account_id,
